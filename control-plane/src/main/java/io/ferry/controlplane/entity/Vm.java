@@ -1,0 +1,189 @@
+package io.ferry.controlplane.entity;
+
+import io.ferry.journal.Cause;
+import io.ferry.journal.Tags;
+import io.ferry.journal.vm.MigrationStats;
+import io.ferry.journal.vm.Placement;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.journal.vm.VmEvent.*;
+import io.ferry.journal.vm.VmSpec;
+import io.ferry.journal.vm.VmState;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * One user VM, event-sourced and sharded. The lifecycle (which event may follow which stage) is
+ * {@link VmState#LIFECYCLE}; this entity decides which events a command leads to. Commands named
+ * {@code Report…} come from the agent that runs the VM's QEMU and record what happened there;
+ * the others are decisions (a user's, a policy's, the placement's).
+ *
+ * <p>Side effects (talking to agents) are not done here: they follow persisted events and are
+ * re-driven on recovery by the orchestration that owns them, so they must be idempotent.
+ */
+public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command, VmEvent, VmState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Vm");
+
+  /** A command to a VM; every one is answered with the VM's state after it, or a rejection. */
+  public sealed interface Command extends EntityCommand<VmState> {}
+
+  /** Create the VM as the user asked. */
+  public record CreateVm(VmSpec spec, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** Record the capacity reserved for the VM on a timeslot (placement reserves it first). */
+  public record PlaceVm(Placement placement, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportStarting(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportStarted(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** Migrate the running VM live to another timeslot's node. */
+  public record MigrateVm(Placement target, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportMigrated(MigrationStats stats, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportMigrationFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** Save the running VM to {@code imagePath} on shared storage. */
+  public record SuspendVm(String imagePath, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportSuspended(long bytes, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportSuspendFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** Restore the VM from its last image onto a timeslot's node. */
+  public record ResumeVm(Placement placement, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportResumed(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportResumeFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** Stop the VM: a running guest is shut down first; one that runs nowhere stops at once. */
+  public record StopVm(Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportStopped(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record ReportFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** The node the VM ran on was lost. */
+  public record ReportLost(String nodeId, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** Close the record of a stopped or failed VM. */
+  public record DeleteVm(Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  public record GetVm(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /** Starts sharding of VM entities on members with {@code role}. */
+  public static void init(ActorSystem<?> system, String role, Clock clock) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock)).withRole(role));
+  }
+
+  public static Behavior<Command> create(String vmId, Clock clock) {
+    return new Vm(vmId, clock);
+  }
+
+  private final String vmId;
+  private final Clock clock;
+
+  private Vm(String vmId, Clock clock) {
+    super(PersistenceId.of(ENTITY_KEY.name(), vmId));
+    this.vmId = vmId;
+    this.clock = clock;
+  }
+
+  @Override
+  public VmState emptyState() {
+    return VmState.Empty.of(vmId);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, VmEvent, VmState> commandHandler() {
+    var stopNow = Set.<Class<? extends VmState>>of(
+        VmState.Requested.class, VmState.Suspended.class, VmState.Lost.class, VmState.Failed.class);
+    return new StageHandlers<Command, VmEvent, VmState>(
+            newCommandHandlerWithReplyBuilder(), Effect(), VmState.LIFECYCLE, s -> "VM " + vmId)
+        .on(CreateVm.class, VmRequested.class, (s, c) -> Decision.persist(new VmRequested(vmId, c.spec(), c.cause(), clock.instant())))
+        .on(PlaceVm.class, VmPlaced.class, (s, c) -> Decision.persist(new VmPlaced(vmId, c.placement(), c.cause(), clock.instant())))
+        .on(ReportStarting.class, VmStarting.class, (s, c) -> Decision.persist(new VmStarting(vmId, clock.instant())))
+        .on(ReportStarted.class, VmStarted.class, (s, c) -> Decision.persist(new VmStarted(vmId, clock.instant())))
+        .on(MigrateVm.class, VmMigrationStarted.class, this::migrate)
+        .on(ReportMigrated.class, VmMigrated.class, (s, c) -> Decision.persist(
+            new VmMigrated(vmId, ((VmState.Migrating) s).target(), c.stats(), clock.instant())))
+        .on(ReportMigrationFailed.class, VmMigrationFailed.class, (s, c) -> Decision.persist(new VmMigrationFailed(vmId, c.reason(), clock.instant())))
+        .on(SuspendVm.class, VmSuspendStarted.class, (s, c) -> Decision.persist(new VmSuspendStarted(vmId, c.imagePath(), c.cause(), clock.instant())))
+        .on(ReportSuspended.class, VmSuspended.class, (s, c) -> Decision.persist(
+            new VmSuspended(vmId, ((VmState.Suspending) s).imagePath(), c.bytes(), clock.instant())))
+        .on(ReportSuspendFailed.class, VmSuspendFailed.class, (s, c) -> Decision.persist(new VmSuspendFailed(vmId, c.reason(), clock.instant())))
+        .on(ResumeVm.class, VmResumeStarted.class, this::resume)
+        .on(ReportResumed.class, VmResumed.class, (s, c) -> Decision.persist(new VmResumed(vmId, clock.instant())))
+        .on(ReportResumeFailed.class, VmResumeFailed.class, (s, c) -> Decision.persist(new VmResumeFailed(vmId, c.reason(), clock.instant())))
+        .on(StopVm.class, VmStopRequested.class, (s, c) -> Decision.persist(new VmStopRequested(vmId, c.cause(), clock.instant())))
+        .on(StopVm.class, stopNow, (s, c) -> Decision.persist(new VmStopped(vmId, c.cause(), clock.instant())))
+        .on(StopVm.class, Set.of(VmState.Stopping.class, VmState.Stopped.class), (s, c) -> Decision.unchanged())
+        .on(ReportStopped.class, Set.of(VmState.Stopping.class), (s, c) -> Decision.persist(
+            new VmStopped(vmId, Cause.system("the guest stopped"), clock.instant())))
+        .on(ReportFailed.class, VmFailed.class, (s, c) -> Decision.persist(new VmFailed(vmId, c.reason(), clock.instant())))
+        .on(ReportLost.class, VmLost.class, this::lost)
+        .on(DeleteVm.class, VmDeleted.class, (s, c) -> Decision.persist(new VmDeleted(vmId, c.cause(), clock.instant())))
+        .readOnly(GetVm.class)
+        .build();
+  }
+
+  private Decision<VmEvent> migrate(VmState state, MigrateVm cmd) {
+    Placement from = state.facts().placement();
+    if (Objects.equals(from.nodeId(), cmd.target().nodeId())) {
+      return Decision.reject("it already runs on node " + from.nodeId() + "; migrate to another node");
+    }
+    return Decision.persist(new VmMigrationStarted(vmId, cmd.target(), cmd.cause(), clock.instant()));
+  }
+
+  private Decision<VmEvent> resume(VmState state, ResumeVm cmd) {
+    if (state.facts().lastImage() == null) {
+      return Decision.reject("it has no suspend image to resume from; place it to boot it afresh");
+    }
+    return Decision.persist(new VmResumeStarted(vmId, cmd.placement(), cmd.cause(), clock.instant()));
+  }
+
+  private Decision<VmEvent> lost(VmState state, ReportLost cmd) {
+    Placement at = state.facts().placement();
+    boolean onThatNode = at != null && at.nodeId().equals(cmd.nodeId());
+    boolean migratingThere = state instanceof VmState.Migrating m && m.target().nodeId().equals(cmd.nodeId());
+    if (migratingThere) {
+      // The target died: the source still runs, so this is a failed migration, not a lost VM.
+      return Decision.persist(new VmMigrationFailed(vmId, "target node " + cmd.nodeId() + " was lost", clock.instant()));
+    }
+    if (!onThatNode) {
+      return Decision.unchanged();
+    }
+    return Decision.persist(new VmLost(vmId, cmd.nodeId(), clock.instant()));
+  }
+
+  @Override
+  public EventHandler<VmState, VmEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(VmState.LIFECYCLE::apply);
+  }
+
+  @Override
+  public Set<String> tagsFor(VmEvent event) {
+    return Set.of(Tags.VM);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+}

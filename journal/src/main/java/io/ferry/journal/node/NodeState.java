@@ -1,0 +1,48 @@
+package io.ferry.journal.node;
+
+import io.ferry.journal.FerrySerializable;
+import io.ferry.journal.Lifecycle;
+import io.ferry.journal.node.NodeEvent.*;
+
+/**
+ * A node's state: {@code Joined → Unreachable → Lost | Left}, {@code Fenced} when its agent was
+ * downed and killed its own VMs. A node that was lost, left or fenced may join again (a new job).
+ */
+public sealed interface NodeState extends FerrySerializable {
+  NodeFacts facts();
+
+  default String stage() {
+    return Lifecycle.stage(this);
+  }
+
+  /** What every stage knows; all but the id are {@code null} before the first join. */
+  record NodeFacts(String nodeId, String hostname, NodeCapacity capacity, String agentAddress)
+      implements FerrySerializable {}
+
+  record Empty(NodeFacts facts) implements NodeState {
+    public static Empty of(String id) {
+      return new Empty(new NodeFacts(id, null, null, null));
+    }
+  }
+
+  record Joined(NodeFacts facts) implements NodeState {}
+
+  record Unreachable(NodeFacts facts) implements NodeState {}
+
+  record Lost(NodeFacts facts, String reason) implements NodeState {}
+
+  record Left(NodeFacts facts) implements NodeState {}
+
+  record Fenced(NodeFacts facts) implements NodeState {}
+
+  Lifecycle<NodeState, NodeEvent> LIFECYCLE = Lifecycle.<NodeState, NodeEvent>builder("node")
+      .on(NodeJoined.class,
+          (s, e) -> new Joined(new NodeFacts(e.nodeId(), e.hostname(), e.capacity(), e.agentAddress())),
+          Empty.class, Lost.class, Left.class, Fenced.class)
+      .on(NodeUnreachable.class, (s, e) -> new Unreachable(s.facts()), Joined.class)
+      .on(NodeReachable.class, (s, e) -> new Joined(s.facts()), Unreachable.class)
+      .on(NodeLost.class, (s, e) -> new Lost(s.facts(), e.reason()), Joined.class, Unreachable.class)
+      .on(NodeLeft.class, (s, e) -> new Left(s.facts()), Joined.class, Unreachable.class)
+      .on(NodeFenced.class, (s, e) -> new Fenced(s.facts()), Joined.class, Unreachable.class, Lost.class)
+      .build();
+}
