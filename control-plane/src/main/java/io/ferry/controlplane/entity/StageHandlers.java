@@ -72,6 +72,9 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
       return name.apply(state) + " does not accept " + command;
     }
     String stage = Lifecycle.stage(state);
+    if (stages.size() == 1 && stages.iterator().next().getSimpleName().equals("Empty")) {
+      return name.apply(state) + " already exists (it is " + stage + ")";
+    }
     String where = stage.equals("Empty") ? " does not exist" : " is " + stage;
     return name.apply(state) + where + ": " + command + " needs it " + Lifecycle.stages(stages);
   }

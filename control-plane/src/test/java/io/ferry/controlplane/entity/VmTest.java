@@ -1,0 +1,252 @@
+package io.ferry.controlplane.entity;
+
+import static io.ferry.controlplane.entity.EntityTestSupport.CLOCK;
+import static io.ferry.controlplane.entity.EntityTestSupport.assertRejected;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ferry.controlplane.entity.Vm.*;
+import io.ferry.journal.Cause;
+import io.ferry.journal.vm.Flavour;
+import io.ferry.journal.vm.MigrationStats;
+import io.ferry.journal.vm.Placement;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.journal.vm.VmEvent.*;
+import io.ferry.journal.vm.VmMode;
+import io.ferry.journal.vm.VmSpec;
+import io.ferry.journal.vm.VmState;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestKitJUnit5Extension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VmTest {
+  @JUnit5TestKit ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(EntityTestSupport.config()).build();
+
+  static final VmSpec SPEC = new VmSpec("alice", Flavour.TINY, "debian-tiny", VmMode.DYNAMIC);
+  static final Placement A = new Placement("slot-a", "node-a");
+  static final Placement B = new Placement("slot-b", "node-b");
+  static final Cause USER = Cause.user("alice");
+
+  /** Every event type some test persisted: checked against the lifecycle after all tests. */
+  private final Set<Class<?>> persisted = new HashSet<>();
+
+  private EventSourcedBehaviorTestKit<Command, VmEvent, VmState> vm() {
+    return EventSourcedBehaviorTestKit.create(testKit.system(), Vm.create("vm-" + UUID.randomUUID(), CLOCK));
+  }
+
+  private StatusReply<VmState> run(EventSourcedBehaviorTestKit<Command, VmEvent, VmState> vm,
+      Function<ActorRef<StatusReply<VmState>>, Command> command) {
+    CommandResultWithReply<Command, VmEvent, VmState, StatusReply<VmState>> result = vm.runCommand(command);
+    result.events().forEach(e -> persisted.add(e.getClass()));
+    if (result.reply().isSuccess()) assertEquals(result.state(), result.reply().getValue());
+    return result.reply();
+  }
+
+  /** Commands that bring a new VM to each stage. */
+  private static final Map<Class<? extends VmState>, List<Function<ActorRef<StatusReply<VmState>>, Command>>> PATHS = paths();
+
+  private static Map<Class<? extends VmState>, List<Function<ActorRef<StatusReply<VmState>>, Command>>> paths() {
+    Function<ActorRef<StatusReply<VmState>>, Command> create = r -> new CreateVm(SPEC, USER, r);
+    Function<ActorRef<StatusReply<VmState>>, Command> place = r -> new PlaceVm(A, USER, r);
+    Function<ActorRef<StatusReply<VmState>>, Command> starting = ReportStarting::new;
+    Function<ActorRef<StatusReply<VmState>>, Command> started = ReportStarted::new;
+    List<Function<ActorRef<StatusReply<VmState>>, Command>> running = List.of(create, place, starting, started);
+    Map<Class<? extends VmState>, List<Function<ActorRef<StatusReply<VmState>>, Command>>> m = new LinkedHashMap<>();
+    m.put(VmState.Empty.class, List.of());
+    m.put(VmState.Requested.class, List.of(create));
+    m.put(VmState.Placed.class, List.of(create, place));
+    m.put(VmState.Starting.class, List.of(create, place, starting));
+    m.put(VmState.Running.class, running);
+    m.put(VmState.Migrating.class, concat(running, r -> new MigrateVm(B, USER, r)));
+    m.put(VmState.Suspending.class, concat(running, r -> new SuspendVm("/shared/vm.img", USER, r)));
+    m.put(VmState.Suspended.class, concat(m.get(VmState.Suspending.class), r -> new ReportSuspended(1000, r)));
+    m.put(VmState.Resuming.class, concat(m.get(VmState.Suspended.class), r -> new ResumeVm(B, USER, r)));
+    m.put(VmState.Stopping.class, concat(running, r -> new StopVm(USER, r)));
+    m.put(VmState.Stopped.class, concat(m.get(VmState.Stopping.class), ReportStopped::new));
+    m.put(VmState.Failed.class, concat(running, r -> new ReportFailed("qemu exited", r)));
+    m.put(VmState.Lost.class, concat(running, r -> new ReportLost("node-a", r)));
+    m.put(VmState.Deleted.class, concat(m.get(VmState.Stopped.class), r -> new DeleteVm(USER, r)));
+    return m;
+  }
+
+  private static List<Function<ActorRef<StatusReply<VmState>>, Command>> concat(
+      List<Function<ActorRef<StatusReply<VmState>>, Command>> path, Function<ActorRef<StatusReply<VmState>>, Command> last) {
+    var all = new java.util.ArrayList<>(path);
+    all.add(last);
+    return all;
+  }
+
+  private EventSourcedBehaviorTestKit<Command, VmEvent, VmState> at(Class<? extends VmState> stage) {
+    var vm = vm();
+    for (var command : PATHS.get(stage)) {
+      assertTrue(run(vm, command).isSuccess(), "path to " + stage.getSimpleName());
+    }
+    assertInstanceOf(stage, vm.getState());
+    return vm;
+  }
+
+  /**
+   * Every stage against every command whose outcome the lifecycle table alone decides: accepted
+   * (persisting exactly the expected event) where the table allows that event, rejected with the
+   * stage's name everywhere else.
+   */
+  @Test
+  void everyStageAcceptsExactlyTheCommandsItsLifecycleAllows() {
+    Map<String, Function<ActorRef<StatusReply<VmState>>, Command>> commands = new LinkedHashMap<>();
+    Map<String, Class<? extends VmEvent>> expected = new LinkedHashMap<>();
+    commands.put("CreateVm", r -> new CreateVm(SPEC, USER, r)); expected.put("CreateVm", VmRequested.class);
+    commands.put("PlaceVm", r -> new PlaceVm(B, USER, r)); expected.put("PlaceVm", VmPlaced.class);
+    commands.put("ReportStarting", ReportStarting::new); expected.put("ReportStarting", VmStarting.class);
+    commands.put("ReportStarted", ReportStarted::new); expected.put("ReportStarted", VmStarted.class);
+    commands.put("MigrateVm", r -> new MigrateVm(B, USER, r)); expected.put("MigrateVm", VmMigrationStarted.class);
+    commands.put("ReportMigrated", r -> new ReportMigrated(new MigrationStats(700, 40, 1 << 20), r)); expected.put("ReportMigrated", VmMigrated.class);
+    commands.put("ReportMigrationFailed", r -> new ReportMigrationFailed("cancelled", r)); expected.put("ReportMigrationFailed", VmMigrationFailed.class);
+    commands.put("SuspendVm", r -> new SuspendVm("/shared/x.img", USER, r)); expected.put("SuspendVm", VmSuspendStarted.class);
+    commands.put("ReportSuspended", r -> new ReportSuspended(10, r)); expected.put("ReportSuspended", VmSuspended.class);
+    commands.put("ReportSuspendFailed", r -> new ReportSuspendFailed("disk full", r)); expected.put("ReportSuspendFailed", VmSuspendFailed.class);
+    commands.put("ReportResumed", ReportResumed::new); expected.put("ReportResumed", VmResumed.class);
+    commands.put("ReportResumeFailed", r -> new ReportResumeFailed("bad image", r)); expected.put("ReportResumeFailed", VmResumeFailed.class);
+    commands.put("ReportFailed", r -> new ReportFailed("qemu exited", r)); expected.put("ReportFailed", VmFailed.class);
+    commands.put("DeleteVm", r -> new DeleteVm(USER, r)); expected.put("DeleteVm", VmDeleted.class);
+
+    for (Class<? extends VmState> stage : PATHS.keySet()) {
+      for (var entry : commands.entrySet()) {
+        var vm = at(stage);
+        VmState before = vm.getState();
+        Class<? extends VmEvent> event = expected.get(entry.getKey());
+        var result = vm.runCommand(entry.getValue());
+        result.events().forEach(e -> persisted.add(e.getClass()));
+        String what = entry.getKey() + " in " + stage.getSimpleName();
+        if (VmState.LIFECYCLE.allowedFrom(event).contains(stage)) {
+          assertTrue(result.reply().isSuccess(), what + ": " + result.reply());
+          assertEquals(List.of(event), result.events().stream().map(Object::getClass).toList(), what);
+        } else {
+          assertRejected(result.reply(), "VM " + before.vmId());
+          assertTrue(result.hasNoEvents(), what + " persisted " + result.events());
+          assertEquals(before, vm.getState(), what + " changed the state");
+        }
+      }
+    }
+  }
+
+  @Test
+  void aVmIsFerriedSuspendedResumedStoppedAndDeleted() {
+    var vm = at(VmState.Running.class);
+    assertEquals(A, vm.getState().facts().placement());
+    run(vm, r -> new MigrateVm(B, Cause.expiry("slot-a"), r));
+    var migrated = run(vm, r -> new ReportMigrated(new MigrationStats(700, 40, 1 << 20), r)).getValue();
+    assertInstanceOf(VmState.Running.class, migrated);
+    assertEquals(B, migrated.facts().placement());
+
+    run(vm, r -> new SuspendVm("/shared/vm.img", USER, r));
+    var suspended = run(vm, r -> new ReportSuspended(96_000_000, r)).getValue();
+    assertInstanceOf(VmState.Suspended.class, suspended);
+    assertNull(suspended.facts().placement());
+    assertEquals("/shared/vm.img", suspended.facts().lastImage());
+
+    run(vm, r -> new ResumeVm(A, USER, r));
+    var resumed = run(vm, r -> new ReportResumed(r)).getValue();
+    assertEquals(A, resumed.facts().placement());
+
+    assertInstanceOf(VmState.Stopping.class, run(vm, r -> new StopVm(USER, r)).getValue());
+    assertInstanceOf(VmState.Stopping.class, run(vm, r -> new StopVm(USER, r)).getValue(), "stop is idempotent");
+    assertInstanceOf(VmState.Stopped.class, run(vm, ReportStopped::new).getValue());
+    assertInstanceOf(VmState.Deleted.class, run(vm, r -> new DeleteVm(USER, r)).getValue());
+  }
+
+  @Test
+  void migratingAStoppedVmIsRejectedWithTheReason() {
+    var vm = at(VmState.Stopped.class);
+    assertRejected(run(vm, r -> new MigrateVm(B, USER, r)), "is Stopped", "MigrateVm needs it Running");
+  }
+
+  @Test
+  void commandsToAVmThatWasNeverCreatedSayItDoesNotExist() {
+    assertRejected(run(vm(), r -> new MigrateVm(B, USER, r)), "does not exist");
+    assertRejected(run(at(VmState.Running.class), r -> new CreateVm(SPEC, USER, r)), "already exists");
+  }
+
+  @Test
+  void migratingToTheNodeItRunsOnIsRejected() {
+    assertRejected(run(at(VmState.Running.class), r -> new MigrateVm(new Placement("slot-c", "node-a"), USER, r)),
+        "already runs on node node-a");
+  }
+
+  @Test
+  void aFailedMigrationLeavesTheVmRunningOnItsSource() {
+    var vm = at(VmState.Migrating.class);
+    var state = run(vm, r -> new ReportMigrationFailed("did not converge by its deadline", r)).getValue();
+    assertInstanceOf(VmState.Running.class, state);
+    assertEquals(A, state.facts().placement());
+  }
+
+  @Test
+  void aVmThatRunsNowhereStopsAtOnce() {
+    for (var stage : List.of(VmState.Requested.class, VmState.Suspended.class, VmState.Lost.class, VmState.Failed.class)) {
+      var vm = at(stage);
+      assertInstanceOf(VmState.Stopped.class, run(vm, r -> new StopVm(USER, r)).getValue(), stage.getSimpleName());
+    }
+    assertInstanceOf(VmState.Stopped.class, run(at(VmState.Stopped.class), r -> new StopVm(USER, r)).getValue());
+    assertRejected(run(at(VmState.Deleted.class), r -> new StopVm(USER, r)), "is Deleted");
+  }
+
+  @Test
+  void losingItsNodeMakesTheVmLostAndItCanBeRestartedElsewhere() {
+    var vm = at(VmState.Running.class);
+    assertInstanceOf(VmState.Running.class, run(vm, r -> new ReportLost("node-z", r)).getValue(), "another node");
+    var lost = run(vm, r -> new ReportLost("node-a", r)).getValue();
+    assertInstanceOf(VmState.Lost.class, lost);
+    assertRejected(run(vm, r -> new ResumeVm(B, USER, r)), "no suspend image");
+    assertEquals(B, run(vm, r -> new PlaceVm(B, Cause.failure("node-a lost"), r)).getValue().facts().placement());
+
+    var suspendedOnce = at(VmState.Resuming.class);
+    run(suspendedOnce, ReportResumed::new);
+    run(suspendedOnce, r -> new ReportLost("node-b", r));
+    assertInstanceOf(VmState.Resuming.class, run(suspendedOnce, r -> new ResumeVm(A, USER, r)).getValue());
+  }
+
+  @Test
+  void losingTheTargetOfAMigrationFailsTheMigrationOnly() {
+    var vm = at(VmState.Migrating.class);
+    var state = run(vm, r -> new ReportLost("node-b", r)).getValue();
+    assertInstanceOf(VmState.Running.class, state);
+    assertEquals(A, state.facts().placement());
+  }
+
+  @Test
+  void aRestartRecoversTheSameStateFromTheJournal() {
+    for (Class<? extends VmState> stage : PATHS.keySet()) {
+      var vm = at(stage);
+      VmState before = vm.getState();
+      assertEquals(before, vm.restart().state(), stage.getSimpleName());
+    }
+  }
+
+  @AfterAll
+  void everyEventTypeWasPersistedBySomeTest() {
+    Set<Class<?>> all = Set.of(VmEvent.class.getPermittedSubclasses());
+    Set<Class<?>> missing = new HashSet<>(all);
+    missing.removeAll(persisted);
+    assertEquals(Set.of(), missing, "event types no test persisted");
+  }
+}
