@@ -1,0 +1,74 @@
+package io.ferry.controlplane;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.ferry.controlplane.entity.Node;
+import io.ferry.controlplane.entity.Timeslot;
+import io.ferry.controlplane.entity.Vm;
+import io.ferry.journal.CassandraPreflight;
+import java.time.Clock;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * A control member: a Pekko Cluster member with role {@code control} that hosts the shards of
+ * the Timeslot, Node and idle Vm entities. {@link ControlPlaneCommand} is its command line.
+ */
+public final class ControlPlane {
+  public static final String SYSTEM_NAME = "ferry";
+
+  private ControlPlane() {}
+
+  /**
+   * The configuration of a control member: {@code overrides} (for example from the command line)
+   * over system properties, {@code ferry-control.conf}, application.conf and the reference.confs.
+   */
+  public static Config config(Config overrides) {
+    return ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("ferry-control.conf")));
+  }
+
+  /** Overrides for a member at {@code hostname:port} joining {@code seeds} ("host:port" each). */
+  public static Config overrides(String hostname, int port, List<String> seeds) {
+    List<String> seedAddresses = seeds.stream()
+        .map(s -> "pekko://" + SYSTEM_NAME + "@" + s)
+        .collect(Collectors.toList());
+    return ConfigFactory.empty()
+        .withValue("ferry.control.hostname", ConfigValueFactory.fromAnyRef(hostname))
+        .withValue("ferry.control.port", ConfigValueFactory.fromAnyRef(port))
+        .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedAddresses));
+  }
+
+  /**
+   * Checks that Cassandra answers, then starts the member; with no seed nodes it founds the
+   * cluster by joining itself.
+   *
+   * @throws CassandraPreflight.CassandraUnavailableException if Cassandra does not answer
+   */
+  public static ActorSystem<Void> start(Config config) {
+    CassandraPreflight.check(config);
+    ActorSystem<Void> system = ActorSystem.create(guardian(), SYSTEM_NAME, config);
+    if (config.getList("pekko.cluster.seed-nodes").isEmpty()) {
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    return system;
+  }
+
+  private static Behavior<Void> guardian() {
+    return Behaviors.setup(context -> {
+      ActorSystem<?> system = context.getSystem();
+      String role = system.settings().config().getString("ferry.control.role");
+      Clock clock = Clock.systemUTC();
+      Vm.init(system, role, clock);
+      Timeslot.init(system, role, clock);
+      Node.init(system, role, clock);
+      return Behaviors.empty();
+    });
+  }
+}

@@ -1,0 +1,34 @@
+# Shared by the scripts in ops/: settings, messages and the CQL probe. Source it; do not run it.
+# Settings (environment variables):
+#   FERRY_STATE   where Ferry keeps what it runs: Cassandra's jars and data, logs, pids
+#                 (default: ~/.ferry)
+FERRY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FERRY_STATE=${FERRY_STATE:-$HOME/.ferry}
+
+say()  { printf '%s\n' "$*"; }
+warn() { printf '%s\n' "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# pid_alive FILE: the pid in FILE names a running process.
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# cql_answers HOST PORT: a CQL server answers an OPTIONS request with SUPPORTED (opcode 0x06).
+cql_answers() {
+  local reply
+  reply=$(timeout 3 bash -c '
+    exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf "\x04\x00\x00\x00\x05\x00\x00\x00\x00" >&3
+    head -c 5 <&3 | od -An -tx1' _ "$1" "$2" 2>/dev/null) || return 1
+  [ "$(echo $reply | awk '{print $5}')" = "06" ]
+}
+
+# ensure_java_and_maven: install a JDK 17+ and Maven from Debian's packages when missing (as root).
+ensure_java_and_maven() {
+  local missing=()
+  command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "${missing[*]} missing; install them (apt-get install ${missing[*]}) or run as root"
+  say "installing ${missing[*]} from Debian's packages"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
