@@ -1,0 +1,48 @@
+package io.ferry.controlplane;
+
+import io.ferry.controlplane.entity.Node;
+import io.ferry.controlplane.entity.Timeslot;
+import io.ferry.controlplane.entity.Vm;
+import io.ferry.journal.node.NodeState;
+import io.ferry.journal.timeslot.TimeslotState;
+import io.ferry.journal.vm.VmState;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * Asks the sharded entities from anywhere in the cluster. A rejection completes the stage with a
+ * {@code StatusReply.ErrorMessage} carrying the entity's reason; no reply within the timeout
+ * completes it with a {@code TimeoutException}.
+ */
+public final class Entities {
+  private final ClusterSharding sharding;
+  private final Duration timeout;
+
+  public Entities(ActorSystem<?> system, Duration timeout) {
+    this.sharding = ClusterSharding.get(system);
+    this.timeout = timeout;
+  }
+
+  /** With the timeout of {@code ferry.control.ask-timeout}. */
+  public static Entities of(ActorSystem<?> system) {
+    return new Entities(system, system.settings().config().getDuration("ferry.control.ask-timeout"));
+  }
+
+  public CompletionStage<VmState> vm(String id, Function<ActorRef<StatusReply<VmState>>, Vm.Command> command) {
+    return sharding.entityRefFor(Vm.ENTITY_KEY, id).askWithStatus(command::apply, timeout);
+  }
+
+  public CompletionStage<TimeslotState> timeslot(String id,
+      Function<ActorRef<StatusReply<TimeslotState>>, Timeslot.Command> command) {
+    return sharding.entityRefFor(Timeslot.ENTITY_KEY, id).askWithStatus(command::apply, timeout);
+  }
+
+  public CompletionStage<NodeState> node(String id, Function<ActorRef<StatusReply<NodeState>>, Node.Command> command) {
+    return sharding.entityRefFor(Node.ENTITY_KEY, id).askWithStatus(command::apply, timeout);
+  }
+}
