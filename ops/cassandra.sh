@@ -121,11 +121,15 @@ jvm_flags() {
 
 explain_failure() {
   warn "error: Cassandra did not answer CQL on $CASSANDRA_HOST:$CASSANDRA_CQL_PORT: $1"
+  local why
+  why=$(grep -hE 'ERROR|Exception' "$LOG_DIR/system.log" "$LOG_DIR/stdout.log" 2>/dev/null | grep -vE '^\s+at ' | tail -n 5 || true)
+  if [ -n "$why" ]; then
+    warn "--- why, from Cassandra's logs ---"
+    warn "$why"
+  fi
   warn "--- last lines of $LOG_DIR/system.log ---"
-  tail -n 30 "$LOG_DIR/system.log" 2>/dev/null | grep -vE '^\s+at ' >&2 || true
-  warn "--- last lines of $LOG_DIR/stdout.log ---"
-  tail -n 15 "$LOG_DIR/stdout.log" 2>/dev/null >&2 || true
-  warn "(a port already in use shows as 'Address already in use'; set CASSANDRA_CQL_PORT / CASSANDRA_STORAGE_PORT)"
+  tail -n 8 "$LOG_DIR/system.log" 2>/dev/null | grep -vE '^\s+at ' | cut -c1-200 >&2 || true
+  warn "(full logs in $LOG_DIR; a port in use: set CASSANDRA_CQL_PORT / CASSANDRA_STORAGE_PORT)"
 }
 
 start() {
