@@ -1,0 +1,4 @@
+package io.ferry.nodeagent.driver;
+
+/** A finished suspend: the file written, its size and how long saving took. */
+public record SuspendOutcome(String file, long bytes, long totalMs) {}
