@@ -67,4 +67,10 @@ public interface HypervisorDriver {
    * @throws HypervisorException if the VM is gone or the handle's version is not understood
    */
   VmHandle reattach(VmHandle saved);
+
+  /**
+   * Lets go of every VM without stopping it (closes control connections), as an agent that exits
+   * while its VMs must live on; a later driver re-attaches with the saved handles.
+   */
+  void detachAll();
 }

@@ -368,6 +368,12 @@ public final class QemuDriver implements HypervisorDriver {
     return saved;
   }
 
+  @Override
+  public void detachAll() {
+    for (QemuVm vm : live.values()) vm.qmp.close();
+    live.clear();
+  }
+
   private QemuVm vm(VmHandle handle) {
     QemuVm vm = live.get(handle.instance());
     if (vm == null) {

@@ -218,6 +218,11 @@ public final class SimulatedDriver implements HypervisorDriver {
     return vm.handle;
   }
 
+  @Override
+  public void detachAll() {
+    // Nothing to let go of: the simulated VMs live in the JVM-wide registry.
+  }
+
   private SimVm vm(VmHandle handle) {
     SimVm vm = WORLD.get(handle.instance());
     if (vm == null) throw new HypervisorException("VM " + handle.vmId() + " (" + handle.instance() + ") is not running");

@@ -1,0 +1,42 @@
+package io.ferry.nodeagent.driver;
+
+import io.ferry.nodeagent.driver.simulated.SimulatedDriver;
+import io.ferry.nodeagent.driver.simulated.SimulatedSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract, against the process-less driver (sped up 20×: a 128 MiB VM migrates in ~6 ms). */
+class SimulatedDriverTest extends HypervisorDriverContract {
+  @TempDir Path shared;
+
+  private static SimulatedSettings node(String name) {
+    SimulatedSettings d = SimulatedSettings.defaults(name);
+    return new SimulatedSettings(name, d.linkBytesPerSec(), d.diskBytesPerSec(), d.downtimeMs(), d.minMemoryMiB(), d.images(), 20);
+  }
+
+  @Override
+  protected HypervisorDriver nodeA() {
+    return new SimulatedDriver(node("a"));
+  }
+
+  @Override
+  protected HypervisorDriver nodeB() {
+    return new SimulatedDriver(node("b"));
+  }
+
+  @Override
+  protected HypervisorDriver restartedNodeA() {
+    return new SimulatedDriver(node("a"));
+  }
+
+  @Override
+  protected Path shared() {
+    return shared;
+  }
+
+  @Override
+  protected MigrationParams hopeless() {
+    return new MigrationParams(1 << 20, 300, false, false, Duration.ofMillis(400));
+  }
+}

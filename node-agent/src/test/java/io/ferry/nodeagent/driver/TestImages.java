@@ -1,0 +1,51 @@
+package io.ferry.nodeagent.driver;
+
+import io.ferry.nodeagent.driver.qemu.GuestConsole;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Where the tests find Ferry's tiny guest, and waits on its console with deadlines. */
+public final class TestImages {
+  private TestImages() {}
+
+  /** {@code $FERRY_IMAGES}, else {@code $FERRY_STATE/images}, else {@code ~/.ferry/images}. */
+  public static Path dir() {
+    String images = System.getenv("FERRY_IMAGES");
+    String state = System.getenv("FERRY_STATE");
+    Path dir = images != null ? Path.of(images)
+        : Path.of(state != null ? state : System.getProperty("user.home") + "/.ferry").resolve("images");
+    if (!Files.isRegularFile(dir.resolve("tiny").resolve("base.qcow2"))) {
+      throw new IllegalStateException("Ferry's tiny guest is not built in " + dir + ": run ops/guest.sh (ops/test does)");
+    }
+    return dir;
+  }
+
+  /** Waits (up to 30 s) until the console shows at least {@code lines} counter lines. */
+  public static void awaitCounting(Path console, int lines) {
+    await(() -> GuestConsole.counts(console).size() >= lines, console, "at least " + lines + " counter lines");
+  }
+
+  /** Waits (up to 30 s) until the console's counter reaches {@code n}. */
+  public static void awaitCount(Path console, long n) {
+    await(() -> {
+      GuestConsole.Count last = GuestConsole.last(console);
+      return last != null && last.n() >= n;
+    }, console, "counter " + n);
+  }
+
+  private static void await(java.util.function.BooleanSupplier done, Path console, String what) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no " + what + " on " + console + " within 30 s; last: " + GuestConsole.last(console));
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted");
+      }
+    }
+  }
+}
