@@ -30,7 +30,10 @@ public final class Node extends EventSourcedBehaviorWithEnforcedReplies<Node.Com
 
   public sealed interface Command extends EntityCommand<NodeState> {}
 
-  /** An agent joined from this node. Repeating it from the same agent changes nothing. */
+  /**
+   * An agent joined from this node. Repeating it from the same agent changes nothing; a new agent
+   * (a restart) takes the node over from the old one.
+   */
   public record RegisterNode(String hostname, NodeCapacity capacity, String agentAddress,
       ActorRef<StatusReply<NodeState>> replyTo) implements Command {}
 
@@ -73,12 +76,10 @@ public final class Node extends EventSourcedBehaviorWithEnforcedReplies<Node.Com
   public CommandHandlerWithReply<Command, NodeEvent, NodeState> commandHandler() {
     return new StageHandlers<Command, NodeEvent, NodeState>(
             newCommandHandlerWithReplyBuilder(), Effect(), NodeState.LIFECYCLE, s -> "node " + nodeId)
-        .on(RegisterNode.class, NodeJoined.class, (s, c) -> Decision.persist(
-            new NodeJoined(nodeId, c.hostname(), c.capacity(), c.agentAddress(), clock.instant())))
-        .on(RegisterNode.class, Set.of(NodeState.Joined.class), (s, c) -> c.agentAddress().equals(s.facts().agentAddress())
+        .on(RegisterNode.class, NodeJoined.class, (s, c) -> s instanceof NodeState.Joined
+                && c.agentAddress().equals(s.facts().agentAddress())
             ? Decision.unchanged()
-            : Decision.reject("it is joined by agent " + s.facts().agentAddress() + "; agent "
-                + c.agentAddress() + " may join once that one is lost or has left"))
+            : Decision.persist(new NodeJoined(nodeId, c.hostname(), c.capacity(), c.agentAddress(), clock.instant())))
         .on(MarkUnreachable.class, NodeUnreachable.class, (s, c) -> Decision.persist(new NodeUnreachable(nodeId, clock.instant())))
         .on(MarkReachable.class, NodeReachable.class, (s, c) -> Decision.persist(new NodeReachable(nodeId, clock.instant())))
         .on(MarkLost.class, NodeLost.class, (s, c) -> Decision.persist(new NodeLost(nodeId, c.reason(), clock.instant())))

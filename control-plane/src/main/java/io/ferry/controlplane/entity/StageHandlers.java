@@ -25,6 +25,7 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
   private final Lifecycle<S, E> lifecycle;
   private final Function<S, String> name;
   private final Map<Class<?>, Set<Class<? extends S>>> stagesByCommand = new LinkedHashMap<>();
+  private java.util.function.Consumer<S> afterPersist = s -> {};
 
   /**
    * @param name how a state names its entity in messages, for example {@code "VM vm-1"}
@@ -35,6 +36,12 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
     this.effects = effects;
     this.lifecycle = lifecycle;
     this.name = name;
+  }
+
+  /** Runs after every persist, with the new state: where the entity starts its side effects. */
+  StageHandlers<C, E, S> afterPersist(java.util.function.Consumer<S> sideEffects) {
+    this.afterPersist = sideEffects;
+    return this;
   }
 
   /** {@code command} is accepted in every stage {@code event} may follow. */
@@ -81,7 +88,7 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
 
   private ReplyEffect<E, S> effect(S state, C cmd, Decision<E> decision) {
     if (decision instanceof Decision.Persist<E> persist) {
-      return effects.persist(persist.events()).thenReply(cmd.replyTo(), StatusReply::success);
+      return effects.persist(persist.events()).thenRun(afterPersist::accept).thenReply(cmd.replyTo(), StatusReply::success);
     }
     if (decision instanceof Decision.Reject<E> reject) {
       return effects.reply(cmd.replyTo(), StatusReply.error(name.apply(state) + ": " + reject.reason()));

@@ -1,6 +1,11 @@
 package io.ferry.controlplane.entity;
 
+import io.ferry.controlplane.agents.AgentLink;
 import io.ferry.journal.Cause;
+import io.ferry.journal.agent.AgentCommand;
+import io.ferry.journal.agent.AgentReport;
+import io.ferry.journal.agent.MigrationProgress;
+import io.ferry.journal.agent.MigrationSettings;
 import io.ferry.journal.Tags;
 import io.ferry.journal.vm.MigrationStats;
 import io.ferry.journal.vm.Placement;
@@ -14,6 +19,8 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -22,7 +29,9 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One user VM, event-sourced and sharded. The lifecycle (which event may follow which stage) is
@@ -50,8 +59,16 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
 
   public record ReportStarted(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  /** Migrate the running VM live to another timeslot's node. */
-  public record MigrateVm(Placement target, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  /**
+   * Migrate the running VM live to another timeslot's node. {@code settings} may be {@code null}
+   * (defaults); live progress goes to {@code progressTo} if given (it is not journaled).
+   */
+  public record MigrateVm(Placement target, MigrationSettings settings, ActorRef<MigrationProgress> progressTo,
+      Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {
+    public MigrateVm(Placement target, Cause cause, ActorRef<StatusReply<VmState>> replyTo) {
+      this(target, null, null, cause, replyTo);
+    }
+  }
 
   public record ReportMigrated(MigrationStats stats, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
@@ -86,23 +103,29 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
 
   public record GetVm(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  /** Starts sharding of VM entities on members with {@code role}. */
-  public static void init(ActorSystem<?> system, String role, Clock clock) {
+  /** Starts sharding of VM entities on members with {@code role}; they reach agents through {@code agents}. */
+  public static void init(ActorSystem<?> system, String role, Clock clock, AgentLink agents) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock)).withRole(role));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents)).withRole(role));
   }
 
-  public static Behavior<Command> create(String vmId, Clock clock) {
-    return new Vm(vmId, clock);
+  public static Behavior<Command> create(String vmId, Clock clock, AgentLink agents) {
+    return Behaviors.setup(context -> new Vm(context, vmId, clock, agents));
   }
 
+  private final ActorContext<Command> context;
   private final String vmId;
   private final Clock clock;
+  private final AgentLink agents;
+  /** Who watches the migration in flight; not journaled, so lost (null) after a recovery. */
+  private ActorRef<MigrationProgress> progressTo;
 
-  private Vm(String vmId, Clock clock) {
+  private Vm(ActorContext<Command> context, String vmId, Clock clock, AgentLink agents) {
     super(PersistenceId.of(ENTITY_KEY.name(), vmId));
+    this.context = context;
     this.vmId = vmId;
     this.clock = clock;
+    this.agents = agents;
   }
 
   @Override
@@ -140,7 +163,43 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .on(ReportLost.class, VmLost.class, this::lost)
         .on(DeleteVm.class, VmDeleted.class, (s, c) -> Decision.persist(new VmDeleted(vmId, c.cause(), clock.instant())))
         .readOnly(GetVm.class)
+        .afterPersist(this::drive)
         .build();
+  }
+
+  @Override
+  public SignalHandler<VmState> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::drive).build();
+  }
+
+  /**
+   * Starts (or, after a recovery, starts again) the agent-side work a stage is waiting for. Agents
+   * treat every command as idempotent, so sending one twice is harmless. If no agent can be
+   * reached, the stage's failure is reported to this entity like any other outcome.
+   */
+  private void drive(VmState state) {
+    ActorRef<AgentReport> reports = agents.reportsTo();
+    ActorRef<StatusReply<VmState>> ignore = context.getSystem().ignoreRef();
+    ActorRef<Command> self = context.getSelf();
+    int v = AgentCommand.PROTOCOL_VERSION;
+    VmSpec spec = state.facts().spec();
+    Placement at = state.facts().placement();
+    if (state instanceof VmState.Placed || state instanceof VmState.Starting) {
+      agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, spec, reports),
+          why -> self.tell(new ReportFailed("cannot start on node " + at.nodeId() + ": " + why, ignore)));
+    } else if (state instanceof VmState.Migrating m) {
+      agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, spec, m.target().nodeId(), m.settings(), progressTo, reports),
+          why -> self.tell(new ReportMigrationFailed("cannot reach the source: " + why, ignore)));
+    } else if (state instanceof VmState.Suspending s) {
+      agents.send(at.nodeId(), new AgentCommand.SuspendVm(v, vmId, s.imagePath(), reports),
+          why -> self.tell(new ReportSuspendFailed(why, ignore)));
+    } else if (state instanceof VmState.Resuming) {
+      agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, spec, state.facts().lastImage(), reports),
+          why -> self.tell(new ReportResumeFailed(why, ignore)));
+    } else if (state instanceof VmState.Stopping) {
+      agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, reports),
+          why -> self.tell(new ReportFailed("cannot stop it on node " + at.nodeId() + ": " + why, ignore)));
+    }
   }
 
   private Decision<VmEvent> migrate(VmState state, MigrateVm cmd) {
@@ -148,7 +207,8 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     if (Objects.equals(from.nodeId(), cmd.target().nodeId())) {
       return Decision.reject("it already runs on node " + from.nodeId() + "; migrate to another node");
     }
-    return Decision.persist(new VmMigrationStarted(vmId, cmd.target(), cmd.cause(), clock.instant()));
+    progressTo = cmd.progressTo();
+    return Decision.persist(new VmMigrationStarted(vmId, cmd.target(), cmd.cause(), clock.instant(), cmd.settings()));
   }
 
   private Decision<VmEvent> resume(VmState state, ResumeVm cmd) {

@@ -74,9 +74,12 @@ class NodeTest {
   }
 
   @Test
-  void aSecondAgentCannotJoinAJoinedNode() {
-    assertRejected(run(joined(), r -> new RegisterNode("host1", CAPACITY, "pekko://ferry@127.0.0.1:1", r)),
-        "is joined by agent " + AGENT);
+  void aRestartedAgentTakesItsNodeOver() {
+    var node = joined();
+    run(node, MarkUnreachable::new);
+    var again = run(node, r -> new RegisterNode("host1", CAPACITY, "pekko://ferry@127.0.0.1:1", r)).getValue();
+    assertInstanceOf(NodeState.Joined.class, again);
+    assertEquals("pekko://ferry@127.0.0.1:1", again.facts().agentAddress());
   }
 
   @Test

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferry.controlplane.entity.Vm.*;
 import io.ferry.journal.Cause;
+import io.ferry.journal.agent.AgentCommand;
+import io.ferry.journal.agent.MigrationSettings;
+import java.time.Duration;
 import io.ferry.journal.vm.Flavour;
 import io.ferry.journal.vm.MigrationStats;
 import io.ferry.journal.vm.Placement;
@@ -47,11 +50,14 @@ class VmTest {
   static final Placement B = new Placement("slot-b", "node-b");
   static final Cause USER = Cause.user("alice");
 
+  /** Records what the entity sends to agents; node "gone" has no agent. */
+  final RecordingLink link = new RecordingLink();
+
   /** Every event type some test persisted: checked against the lifecycle after all tests. */
   private final Set<Class<?>> persisted = new HashSet<>();
 
   private EventSourcedBehaviorTestKit<Command, VmEvent, VmState> vm() {
-    return EventSourcedBehaviorTestKit.create(testKit.system(), Vm.create("vm-" + UUID.randomUUID(), CLOCK));
+    return EventSourcedBehaviorTestKit.create(testKit.system(), Vm.create("vm-" + UUID.randomUUID(), CLOCK, link));
   }
 
   private StatusReply<VmState> run(EventSourcedBehaviorTestKit<Command, VmEvent, VmState> vm,
@@ -240,6 +246,55 @@ class VmTest {
       VmState before = vm.getState();
       assertEquals(before, vm.restart().state(), stage.getSimpleName());
     }
+  }
+
+  @Test
+  void eachStageSendsItsAgentTheWorkItWaitsFor() {
+    var vm = at(VmState.Placed.class);
+    String id = vm.getState().vmId();
+    assertInstanceOf(AgentCommand.StartVm.class, link.last(id, "node-a"));
+    run(vm, ReportStarting::new);
+    run(vm, ReportStarted::new);
+    run(vm, r -> new MigrateVm(B, new MigrationSettings(1 << 20, 100, true, false, Duration.ofSeconds(5)), null, USER, r));
+    var migrate = (AgentCommand.MigrateVm) link.last(id, "node-a");
+    assertEquals("node-b", migrate.targetNodeId());
+    assertTrue(migrate.settings().postCopy());
+    run(vm, r -> new ReportMigrated(new MigrationStats(1, 1, 1), r));
+    run(vm, r -> new SuspendVm("vm.state", USER, r));
+    assertEquals("vm.state", ((AgentCommand.SuspendVm) link.last(id, "node-b")).file());
+    run(vm, r -> new ReportSuspended(1, r));
+    run(vm, r -> new ResumeVm(A, USER, r));
+    assertEquals("vm.state", ((AgentCommand.ResumeVm) link.last(id, "node-a")).file());
+    run(vm, ReportResumed::new);
+    run(vm, r -> new StopVm(USER, r));
+    assertInstanceOf(AgentCommand.StopVm.class, link.last(id, "node-a"));
+  }
+
+  @Test
+  void aRecoveredEntityResendsTheWorkInFlight() {
+    var vm = at(VmState.Migrating.class);
+    String id = vm.getState().vmId();
+    int before = link.count(id);
+    vm.restart();
+    testKit.createTestProbe().awaitAssert(() -> {
+      assertEquals(before + 1, link.count(id));
+      return null;
+    });
+    assertInstanceOf(AgentCommand.MigrateVm.class, link.last(id, "node-a"));
+  }
+
+  @Test
+  void aNodeWithoutAgentFailsTheStepWithTheReason() {
+    var vm = vm();
+    run(vm, r -> new CreateVm(SPEC, USER, r));
+    // Not through run(): the failure is reported back at once, so the state moves past the reply.
+    vm.runCommand(r -> new PlaceVm(new Placement("slot-x", RecordingLink.GONE), USER, r));
+    testKit.createTestProbe().awaitAssert(() -> {
+      VmState state = vm.getState();
+      assertInstanceOf(VmState.Failed.class, state);
+      assertTrue(((VmState.Failed) state).reason().contains("no agent"), ((VmState.Failed) state).reason());
+      return null;
+    });
   }
 
   @AfterAll

@@ -6,7 +6,8 @@ import io.ferry.journal.node.NodeEvent.*;
 
 /**
  * A node's state: {@code Joined → Unreachable → Lost | Left}, {@code Fenced} when its agent was
- * downed and killed its own VMs. A node that was lost, left or fenced may join again (a new job).
+ * downed and killed its own VMs. A node that was lost, left or fenced may join again (a new job),
+ * and a restarted agent joins again over its own earlier incarnation (it re-attaches to its VMs).
  */
 public sealed interface NodeState extends FerrySerializable {
   NodeFacts facts();
@@ -38,7 +39,7 @@ public sealed interface NodeState extends FerrySerializable {
   Lifecycle<NodeState, NodeEvent> LIFECYCLE = Lifecycle.<NodeState, NodeEvent>builder("node")
       .on(NodeJoined.class,
           (s, e) -> new Joined(new NodeFacts(e.nodeId(), e.hostname(), e.capacity(), e.agentAddress())),
-          Empty.class, Lost.class, Left.class, Fenced.class)
+          Empty.class, Joined.class, Unreachable.class, Lost.class, Left.class, Fenced.class)
       .on(NodeUnreachable.class, (s, e) -> new Unreachable(s.facts()), Joined.class)
       .on(NodeReachable.class, (s, e) -> new Joined(s.facts()), Unreachable.class)
       .on(NodeLost.class, (s, e) -> new Lost(s.facts(), e.reason()), Joined.class, Unreachable.class)

@@ -3,6 +3,11 @@ package io.ferry.journal.serialization;
 import static io.ferry.journal.serialization.KryoRegistrations.Entry.of;
 
 import io.ferry.journal.Cause;
+import io.ferry.journal.agent.AgentCommand;
+import io.ferry.journal.agent.AgentReport;
+import io.ferry.journal.agent.IncomingReply;
+import io.ferry.journal.agent.MigrationProgress;
+import io.ferry.journal.agent.MigrationSettings;
 import io.ferry.journal.node.NodeCapacity;
 import io.ferry.journal.node.NodeEvent;
 import io.ferry.journal.node.NodeState;
@@ -110,6 +115,33 @@ public final class JournalRegistrations implements KryoRegistrations {
         of(472, NodeState.Unreachable.class),
         of(473, NodeState.Lost.class),
         of(474, NodeState.Left.class),
-        of(475, NodeState.Fenced.class));
+        of(475, NodeState.Fenced.class),
+
+        // Agent protocol 500–599 (crosses the wire, not persisted except MigrationSettings)
+        of(500, MigrationSettings.class),
+        of(501, MigrationProgress.class),
+        of(510, AgentCommand.StartVm.class),
+        of(511, AgentCommand.MigrateVm.class),
+        of(512, AgentCommand.SuspendVm.class),
+        of(513, AgentCommand.ResumeVm.class),
+        of(514, AgentCommand.StopVm.class),
+        of(515, AgentCommand.PrepareIncoming.class),
+        of(516, AgentCommand.ConfirmIncoming.class),
+        of(517, AgentCommand.AbortIncoming.class),
+        of(530, IncomingReply.Ready.class),
+        of(531, IncomingReply.Confirmed.class),
+        of(532, IncomingReply.Failed.class),
+        of(540, AgentReport.RegisterAgent.class),
+        of(541, AgentReport.Registered.class),
+        of(542, AgentReport.Starting.class),
+        of(543, AgentReport.Started.class),
+        of(544, AgentReport.StartFailed.class),
+        of(545, AgentReport.Migrated.class),
+        of(546, AgentReport.MigrationFailed.class),
+        of(547, AgentReport.Suspended.class),
+        of(548, AgentReport.SuspendFailed.class),
+        of(549, AgentReport.Resumed.class),
+        of(550, AgentReport.ResumeFailed.class),
+        of(551, AgentReport.Stopped.class));
   }
 }

@@ -2,6 +2,7 @@ package io.ferry.journal.vm;
 
 import io.ferry.journal.Cause;
 import io.ferry.journal.FerrySerializable;
+import io.ferry.journal.agent.MigrationSettings;
 import java.time.Instant;
 
 /**
@@ -25,8 +26,13 @@ public sealed interface VmEvent extends FerrySerializable {
   /** The guest runs. */
   record VmStarted(String vmId, Instant at) implements VmEvent {}
 
-  /** A live migration to {@code target} began. */
-  record VmMigrationStarted(String vmId, Placement target, Cause cause, Instant at) implements VmEvent {}
+  /** A live migration to {@code target} began, with {@code settings} (bandwidth, deadline, …). */
+  record VmMigrationStarted(String vmId, Placement target, Cause cause, Instant at, MigrationSettings settings)
+      implements VmEvent {
+    public VmMigrationStarted {
+      settings = settings == null ? MigrationSettings.DEFAULT : settings;
+    }
+  }
 
   /** The live migration finished: the VM now runs on {@code target}. */
   record VmMigrated(String vmId, Placement target, MigrationStats stats, Instant at) implements VmEvent {}

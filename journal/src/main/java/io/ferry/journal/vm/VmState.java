@@ -2,6 +2,7 @@ package io.ferry.journal.vm;
 
 import io.ferry.journal.FerrySerializable;
 import io.ferry.journal.Lifecycle;
+import io.ferry.journal.agent.MigrationSettings;
 import io.ferry.journal.vm.VmEvent.*;
 import java.time.Instant;
 
@@ -50,7 +51,11 @@ public sealed interface VmState extends FerrySerializable {
 
   record Running(VmFacts facts) implements VmState {}
 
-  record Migrating(VmFacts facts, Placement target, Instant since) implements VmState {}
+  record Migrating(VmFacts facts, Placement target, Instant since, MigrationSettings settings) implements VmState {
+    public Migrating {
+      settings = settings == null ? MigrationSettings.DEFAULT : settings;
+    }
+  }
 
   record Suspending(VmFacts facts, String imagePath, Instant since) implements VmState {}
 
@@ -76,7 +81,7 @@ public sealed interface VmState extends FerrySerializable {
           Requested.class, Lost.class)
       .on(VmStarting.class, (s, e) -> new Starting(s.facts()), Placed.class)
       .on(VmStarted.class, (s, e) -> new Running(s.facts()), Starting.class)
-      .on(VmMigrationStarted.class, (s, e) -> new Migrating(s.facts(), e.target(), e.at()), Running.class)
+      .on(VmMigrationStarted.class, (s, e) -> new Migrating(s.facts(), e.target(), e.at(), e.settings()), Running.class)
       .on(VmMigrated.class, (s, e) -> new Running(s.facts().withPlacement(e.target())), Migrating.class)
       .on(VmMigrationFailed.class, (s, e) -> new Running(s.facts()), Migrating.class)
       .on(VmSuspendStarted.class, (s, e) -> new Suspending(s.facts(), e.imagePath(), e.at()), Running.class)

@@ -34,6 +34,23 @@ public final class GoldenBytes {
     }
   }
 
+  /**
+   * The names of the fields a record's bytes hold (the layout of {@link EvolvableRecordSerializer}):
+   * the fields of the shape that wrote them.
+   */
+  static java.util.Set<String> storedFields(Kryo kryo, byte[] bytes) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    try (Input in = new Input(bytes)) {
+      kryo.readClass(in);
+      int count = in.readVarInt(true);
+      for (int i = 0; i < count; i++) {
+        names.add(in.readString());
+        in.skip(in.readInt());
+      }
+    }
+    return names;
+  }
+
   /** The committed bytes of {@code type}, or {@code null} if there are none yet. */
   static byte[] read(Class<?> type) throws IOException {
     try (InputStream in = GoldenBytes.class.getClassLoader().getResourceAsStream(DIR + type.getName() + ".b64")) {

@@ -113,7 +113,8 @@ class KryoSerializerTest {
 
   /**
    * Every persisted journal type has committed golden bytes, and they still decode to the same
-   * values in every field they hold. A field added since decodes to its default and is not compared.
+   * values in every field they hold. A field added since (VmMigrationStarted.settings was) is not
+   * in the old bytes: it decodes to its default and is not compared.
    */
   @Test
   void goldenBytesOfEveryJournalTypeStillDecode() throws Exception {
@@ -133,10 +134,12 @@ class KryoSerializerTest {
         if (!expected.equals(decoded)) problems.add(type.getName() + ": " + decoded + " != " + expected);
         continue;
       }
+      Set<String> stored = GoldenBytes.storedFields(kryo, bytes);
       for (RecordComponent c : type.getRecordComponents()) {
+        if (!stored.contains(c.getName())) continue;
         Object got = c.getAccessor().invoke(decoded);
         Object want = c.getAccessor().invoke(expected);
-        if (got != null && !got.equals(want)) {
+        if (!java.util.Objects.equals(got, want)) {
           problems.add(type.getName() + "." + c.getName() + ": " + got + " != " + want);
         }
       }

@@ -1,0 +1,74 @@
+package io.ferry.controlplane.agents;
+
+import io.ferry.controlplane.Entities;
+import io.ferry.controlplane.entity.Node;
+import io.ferry.controlplane.entity.Vm;
+import io.ferry.journal.agent.AgentCommand;
+import io.ferry.journal.agent.AgentReport;
+import io.ferry.journal.agent.AgentReport.*;
+import io.ferry.journal.vm.VmState;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where node agents report, one per control member, registered with the receptionist under
+ * {@link AgentReport#GATEWAY_KEY}. Each report becomes a command of the entity it concerns, so
+ * the entity's lifecycle decides whether it still applies (a late or repeated report that no
+ * longer fits the VM's stage is rejected there and logged here).
+ */
+public final class AgentGateway {
+  private static final Logger log = LoggerFactory.getLogger(AgentGateway.class);
+
+  private AgentGateway() {}
+
+  public static Behavior<AgentReport> create() {
+    return Behaviors.setup(context -> {
+      context.getSystem().receptionist().tell(Receptionist.register(AgentReport.GATEWAY_KEY, context.getSelf()));
+      Entities entities = Entities.of(context.getSystem());
+      ActorRefResolver resolver = ActorRefResolver.get(context.getSystem());
+      return Behaviors.receive(AgentReport.class)
+          .onMessage(RegisterAgent.class, r -> register(entities, resolver, r))
+          .onMessage(Starting.class, r -> toVm(entities, r.vmId(), Vm.ReportStarting::new))
+          .onMessage(Started.class, r -> toVm(entities, r.vmId(), Vm.ReportStarted::new))
+          .onMessage(StartFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.reason(), ref)))
+          .onMessage(Migrated.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportMigrated(r.stats(), ref)))
+          .onMessage(MigrationFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportMigrationFailed(r.reason(), ref)))
+          .onMessage(Suspended.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportSuspended(r.bytes(), ref)))
+          .onMessage(SuspendFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportSuspendFailed(r.reason(), ref)))
+          .onMessage(Resumed.class, r -> toVm(entities, r.vmId(), Vm.ReportResumed::new))
+          .onMessage(ResumeFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportResumeFailed(r.reason(), ref)))
+          .onMessage(AgentReport.Stopped.class, r -> toVm(entities, r.vmId(), Vm.ReportStopped::new))
+          .build();
+    });
+  }
+
+  private static Behavior<AgentReport> register(Entities entities, ActorRefResolver resolver, RegisterAgent r) {
+    if (r.version() != AgentCommand.PROTOCOL_VERSION) {
+      r.replyTo().tell(new Registered(r.nodeId(), false, "agent protocol version " + r.version()
+          + " is not understood; this control plane speaks version " + AgentCommand.PROTOCOL_VERSION));
+      return Behaviors.same();
+    }
+    entities.node(r.nodeId(), ref -> new Node.RegisterNode(r.hostname(), r.capacity(), resolver.toSerializationFormat(r.agent()), ref))
+        .whenComplete((state, error) -> r.replyTo().tell(error == null
+            ? new Registered(r.nodeId(), true, "")
+            : new Registered(r.nodeId(), false, error.getMessage())));
+    return Behaviors.same();
+  }
+
+  private static Behavior<AgentReport> toVm(Entities entities, String vmId,
+      Function<ActorRef<StatusReply<VmState>>, Vm.Command> command) {
+    CompletionStage<VmState> done = entities.vm(vmId, command);
+    done.whenComplete((state, error) -> {
+      if (error != null) log.info("report for VM {} not applied: {}", vmId, error.getMessage());
+    });
+    return Behaviors.same();
+  }
+}

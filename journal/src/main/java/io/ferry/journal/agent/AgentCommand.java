@@ -1,0 +1,56 @@
+package io.ferry.journal.agent;
+
+import io.ferry.journal.FerrySerializable;
+import io.ferry.journal.vm.VmSpec;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * What the control plane (and other agents) ask of a node agent. Every command is idempotent: it
+ * may be sent again after a control member recovers, and the agent then reports the outcome again
+ * instead of doing the work twice. Commands carry {@link #PROTOCOL_VERSION} so an agent of another
+ * version can refuse clearly instead of misreading.
+ */
+public sealed interface AgentCommand extends FerrySerializable {
+  /** The version of this protocol; raise it when a command's meaning changes. */
+  int PROTOCOL_VERSION = 1;
+
+  /** The receptionist key under which the agent of {@code nodeId} registers. */
+  static ServiceKey<AgentCommand> serviceKey(String nodeId) {
+    return ServiceKey.create(AgentCommand.class, "ferry-agent-" + nodeId);
+  }
+
+  int version();
+
+  String vmId();
+
+  /** Boot the VM on this node. Answered with {@link AgentReport.Started} or {@link AgentReport.StartFailed}. */
+  record StartVm(int version, String vmId, VmSpec spec, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+
+  /**
+   * Migrate the VM running here to the agent of {@code targetNodeId}. Progress goes to
+   * {@code progressTo} (may be {@code null}); the outcome is {@link AgentReport.Migrated} or
+   * {@link AgentReport.MigrationFailed}.
+   */
+  record MigrateVm(int version, String vmId, VmSpec spec, String targetNodeId, MigrationSettings settings,
+      ActorRef<MigrationProgress> progressTo, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+
+  /** Save the VM to {@code file} on shared storage and stop it. */
+  record SuspendVm(int version, String vmId, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+
+  /** Restore the VM on this node from {@code file}. */
+  record ResumeVm(int version, String vmId, VmSpec spec, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+
+  /** Stop the VM for good. */
+  record StopVm(int version, String vmId, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+
+  /** (agent to agent) Start a QEMU waiting for the VM's migration. */
+  record PrepareIncoming(int version, String vmId, VmSpec spec, MigrationSettings settings,
+      ActorRef<IncomingReply> replyTo) implements AgentCommand {}
+
+  /** (agent to agent) The migration finished: make sure the target runs the guest. */
+  record ConfirmIncoming(int version, String vmId, ActorRef<IncomingReply> replyTo) implements AgentCommand {}
+
+  /** (agent to agent) The migration failed: stop the waiting target. */
+  record AbortIncoming(int version, String vmId) implements AgentCommand {}
+}
