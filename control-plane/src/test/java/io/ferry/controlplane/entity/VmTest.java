@@ -288,7 +288,7 @@ class VmTest {
     var vm = vm();
     run(vm, r -> new CreateVm(SPEC, USER, r));
     // Not through run(): the failure is reported back at once, so the state moves past the reply.
-    vm.runCommand(r -> new PlaceVm(new Placement("slot-x", RecordingLink.GONE), USER, r));
+    vm.<StatusReply<VmState>>runCommand(r -> new PlaceVm(new Placement("slot-x", RecordingLink.GONE), USER, r));
     testKit.createTestProbe().awaitAssert(() -> {
       VmState state = vm.getState();
       assertInstanceOf(VmState.Failed.class, state);
