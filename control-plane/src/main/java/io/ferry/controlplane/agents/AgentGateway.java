@@ -46,6 +46,7 @@ public final class AgentGateway {
           .onMessage(Resumed.class, r -> toVm(entities, r.vmId(), Vm.ReportResumed::new))
           .onMessage(ResumeFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportResumeFailed(r.reason(), ref)))
           .onMessage(AgentReport.Stopped.class, r -> toVm(entities, r.vmId(), Vm.ReportStopped::new))
+          .onMessage(StopFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.reason(), ref)))
           .build();
     });
   }

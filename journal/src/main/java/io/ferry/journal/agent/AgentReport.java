@@ -42,4 +42,6 @@ public sealed interface AgentReport extends FerrySerializable {
   record ResumeFailed(String vmId, String reason) implements AgentReport {}
 
   record Stopped(String vmId) implements AgentReport {}
+
+  record StopFailed(String vmId, String reason) implements AgentReport {}
 }

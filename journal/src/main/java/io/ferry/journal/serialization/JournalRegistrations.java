@@ -142,6 +142,7 @@ public final class JournalRegistrations implements KryoRegistrations {
         of(548, AgentReport.SuspendFailed.class),
         of(549, AgentReport.Resumed.class),
         of(550, AgentReport.ResumeFailed.class),
-        of(551, AgentReport.Stopped.class));
+        of(551, AgentReport.Stopped.class),
+        of(552, AgentReport.StopFailed.class));
   }
 }

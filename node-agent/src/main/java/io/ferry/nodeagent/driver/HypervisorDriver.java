@@ -41,12 +41,13 @@ public interface HypervisorDriver {
   Incoming prepareIncoming(VmLaunch launch, MigrationParams params);
 
   /**
-   * Migrates a running VM live to a prepared target, reporting progress as it goes. Returns when
+   * Migrates a running VM live to a target prepared (possibly by another node's driver) at
+   * {@code targetUri} ({@link Incoming#uri()}), reporting progress as it goes. Returns when
    * the migration completed (the source is then stopped) or failed (the source runs on). A
    * migration that has not converged by {@code params.deadline()} is switched to post-copy if
    * allowed, otherwise cancelled.
    */
-  MigrationOutcome migrate(VmHandle source, Incoming target, MigrationParams params, MigrationListener listener);
+  MigrationOutcome migrate(VmHandle source, String targetUri, MigrationParams params, MigrationListener listener);
 
   /** Cancels a migration in progress from another thread; {@link #migrate} then returns failed. */
   void cancelMigration(VmHandle source);

@@ -72,7 +72,7 @@ public abstract class HypervisorDriverContract {
     awaitGuest(source);
     Incoming target = b.prepareIncoming(launch, MigrationParams.DEFAULT);
     List<Integer> progress = new CopyOnWriteArrayList<>();
-    MigrationOutcome outcome = a.migrate(source, target, MigrationParams.DEFAULT, (p, t, r) -> progress.add(p));
+    MigrationOutcome outcome = a.migrate(source, target.uri(), MigrationParams.DEFAULT, (p, t, r) -> progress.add(p));
     try {
       assertTrue(outcome.completed(), outcome.failure());
       assertTrue(outcome.totalMs() > 0, "total time " + outcome.totalMs());
@@ -101,7 +101,7 @@ public abstract class HypervisorDriverContract {
     awaitGuest(source);
     Incoming target = b.prepareIncoming(launch, hopeless());
     try {
-      MigrationOutcome outcome = a.migrate(source, target, hopeless(), MigrationListener.NONE);
+      MigrationOutcome outcome = a.migrate(source, target.uri(), hopeless(), MigrationListener.NONE);
       assertFalse(outcome.completed());
       assertTrue(outcome.failure().contains("did not converge"), outcome.failure());
       assertEquals(VmStatus.RUNNING, a.inspect(source));

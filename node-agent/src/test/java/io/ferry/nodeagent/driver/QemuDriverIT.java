@@ -119,7 +119,7 @@ class QemuDriverIT extends HypervisorDriverContract {
     });
     killer.start();
     try {
-      MigrationOutcome outcome = a.migrate(source, target, slow, MigrationListener.NONE);
+      MigrationOutcome outcome = a.migrate(source, target.uri(), slow, MigrationListener.NONE);
       assertFalse(outcome.completed());
       assertTrue(outcome.failure().contains("failed"), outcome.failure());
       assertEquals(VmStatus.RUNNING, a.inspect(source));

@@ -212,14 +212,14 @@ public final class QemuDriver implements HypervisorDriver {
   }
 
   @Override
-  public MigrationOutcome migrate(VmHandle source, Incoming target, MigrationParams params, MigrationListener listener) {
+  public MigrationOutcome migrate(VmHandle source, String targetUri, MigrationParams params, MigrationListener listener) {
     QemuVm vm = vm(source);
     setCapabilities(source, params);
     vm.qmp.execute("migrate-set-parameters", Map.of(
         "max-bandwidth", params.maxBandwidthBytesPerSec(), "downtime-limit", params.downtimeLimitMs()));
     vm.cancelRequested = false;
-    vm.qmp.execute("migrate", Map.of("uri", target.uri()));
-    MigrationOutcome outcome = follow(vm, params, new ProgressTracker(listener), "migration to " + target.uri());
+    vm.qmp.execute("migrate", Map.of("uri", targetUri));
+    MigrationOutcome outcome = follow(vm, params, new ProgressTracker(listener), "migration to " + targetUri);
     if (outcome.completed()) stop(source);
     return outcome;
   }

@@ -114,11 +114,12 @@ public final class SimulatedDriver implements HypervisorDriver {
   }
 
   @Override
-  public MigrationOutcome migrate(VmHandle source, Incoming target, MigrationParams params, MigrationListener listener) {
+  public MigrationOutcome migrate(VmHandle source, String targetUri, MigrationParams params, MigrationListener listener) {
     SimVm vm = vm(source);
-    SimVm incoming = WORLD.get(target.handle().instance());
+    String targetInstance = targetUri.startsWith("sim:") ? targetUri.substring(4) : "";
+    SimVm incoming = WORLD.get(targetInstance);
     if (incoming == null || incoming.status != VmStatus.INCOMING) {
-      return MigrationOutcome.failed("migration of VM " + source.vmId() + " failed: no target waits at " + target.uri());
+      return MigrationOutcome.failed("migration of VM " + source.vmId() + " failed: no target waits at " + targetUri);
     }
     long bytes = (long) source.launch().memoryMiB() << 20;
     long bandwidth = Math.min(params.maxBandwidthBytesPerSec(), settings.linkBytesPerSec());
@@ -131,7 +132,7 @@ public final class SimulatedDriver implements HypervisorDriver {
     while (true) {
       long elapsed = (System.nanoTime() - start) / 1_000_000;
       long sent = Math.min(bytes, bytes * elapsed / needMs);
-      if (!WORLD.containsKey(target.handle().instance())) {
+      if (!WORLD.containsKey(targetInstance)) {
         vm.status = VmStatus.RUNNING;
         return MigrationOutcome.failed("migration of VM " + source.vmId() + " failed: the target went away");
       }

@@ -1,0 +1,184 @@
+package io.ferry.controlplane.qemu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.ferry.controlplane.ControlPlane;
+import io.ferry.controlplane.Entities;
+import io.ferry.controlplane.entity.Node;
+import io.ferry.controlplane.entity.Vm;
+import io.ferry.journal.Cause;
+import io.ferry.journal.node.NodeState;
+import io.ferry.journal.vm.Flavour;
+import io.ferry.journal.vm.Placement;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.journal.vm.VmMode;
+import io.ferry.journal.vm.VmSpec;
+import io.ferry.journal.vm.VmState;
+import io.ferry.nodeagent.agent.NodeAgent;
+import io.ferry.nodeagent.driver.TestImages;
+import io.ferry.nodeagent.driver.VmHandle;
+import io.ferry.nodeagent.driver.qemu.GuestConsole;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * A real Ferry on loopback for the end-to-end tests: one control member (real Cassandra) and node
+ * agents driving real QEMU, each node with its own state folder and one shared folder.
+ */
+final class QemuCluster implements AutoCloseable {
+  static final Duration ASK = Duration.ofSeconds(20);
+  static final String KEYSPACE = "ferry_it";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  final String run = UUID.randomUUID().toString().substring(0, 6);
+  final Path root;
+  final ActorSystem<Void> control;
+  final int controlPort;
+  final Entities entities;
+
+  QemuCluster() throws IOException {
+    TestImages.dir();
+    root = Files.createTempDirectory(Path.of("/tmp"), "fe");
+    Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
+        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
+        .withValue("ferry.control.agent-lookup-timeout", ConfigValueFactory.fromAnyRef("10s"));
+    control = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
+    controlPort = Cluster.get(control).selfMember().address().getPort().get();
+    entities = new Entities(control, ASK);
+  }
+
+  String node(String name) {
+    return name + "-" + run;
+  }
+
+  Path stateDir(String node) {
+    return root.resolve(node);
+  }
+
+  Path shared() {
+    return root.resolve("shared");
+  }
+
+  /** The settings of an agent for {@code node} joining this cluster. */
+  Config agentConfig(String node) {
+    return NodeAgent.config(ConfigFactory.empty()
+        .withValue("ferry.agent.node-id", ConfigValueFactory.fromAnyRef(node))
+        .withValue("ferry.agent.seed-nodes", ConfigValueFactory.fromIterable(List.of("127.0.0.1:" + controlPort)))
+        .withValue("ferry.agent.state-dir", ConfigValueFactory.fromAnyRef(stateDir(node).toString()))
+        .withValue("ferry.agent.shared-dir", ConfigValueFactory.fromAnyRef(shared().toString()))
+        .withValue("ferry.agent.qemu.images-dir", ConfigValueFactory.fromAnyRef(TestImages.dir().toString()))
+        .withValue("ferry.agent.cores", ConfigValueFactory.fromAnyRef(2))
+        .withValue("ferry.agent.memory-mib", ConfigValueFactory.fromAnyRef(4096)));
+  }
+
+  /** Starts an agent in this JVM and waits until its node is registered by that agent. */
+  ActorSystem<Void> startAgent(String node) {
+    ActorSystem<Void> agent = NodeAgent.start(agentConfig(node));
+    awaitNode(node, s -> s instanceof NodeState.Joined && s.facts().agentAddress().contains(":" + agent.address().getPort().get() + "/"));
+    return agent;
+  }
+
+  NodeState awaitNode(String node, Predicate<NodeState> done) {
+    return await("node " + node, () -> entities.node(node, Node.GetNode::new).toCompletableFuture().join(), done);
+  }
+
+  VmState vm(String vmId) {
+    return entities.vm(vmId, Vm.GetVm::new).toCompletableFuture().join();
+  }
+
+  VmState awaitVm(String vmId, Predicate<VmState> done) {
+    return await("VM " + vmId, () -> vm(vmId), done);
+  }
+
+  static Predicate<VmState> runningOn(String node) {
+    return s -> s instanceof VmState.Running && s.facts().placement().nodeId().equals(node);
+  }
+
+  /** Creates a VM and places it on {@code node}; returns once it runs and its guest counts. */
+  String createRunning(String name, String node, Flavour flavour, String image) {
+    String vmId = name + "-" + run;
+    entities.vm(vmId, r -> new Vm.CreateVm(new VmSpec("alice", flavour, image, VmMode.DYNAMIC), Cause.user("alice"), r)).toCompletableFuture().join();
+    entities.vm(vmId, r -> new Vm.PlaceVm(new Placement("slot-" + node, node), Cause.user("alice"), r)).toCompletableFuture().join();
+    return vmId;
+  }
+
+  /** The handle the agent of {@code node} saved for the VM. */
+  VmHandle handle(String node, String vmId) {
+    Path file = stateDir(node).resolve("handles").resolve(vmId + ".json");
+    return await("handle of " + vmId + " on " + node, () -> {
+      try {
+        return Files.exists(file) ? JSON.readValue(file.toFile(), VmHandle.class) : null;
+      } catch (IOException e) {
+        return null;
+      }
+    }, h -> h != null);
+  }
+
+  static Path console(VmHandle handle) {
+    return Path.of(handle.attribute("console"));
+  }
+
+  /** The guest on {@code after} went on counting from where {@code before} stopped, without a boot. */
+  static void assertContinued(VmHandle before, VmHandle after) {
+    GuestConsole.Count last = GuestConsole.last(console(before));
+    assertNotNull(last, "the source printed no counter");
+    TestImages.awaitCounting(console(after), 2);
+    GuestConsole.Count next = GuestConsole.counts(console(after)).get(0);
+    assertEquals(last.boot(), next.boot(), "boot id changed: the guest rebooted");
+    assertEquals(last.n() + 1, next.n(), "the counter did not go on where it stopped");
+    assertFalse(GuestConsole.booted(console(after)), "the new QEMU's console shows a boot");
+  }
+
+  List<VmEvent> journal(String vmId) {
+    CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(control))
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
+    return journal.currentEventsByPersistenceId("Vm|" + vmId, 0, Long.MAX_VALUE)
+        .map(e -> (VmEvent) e.event()).runWith(Sink.seq(), control).toCompletableFuture().join();
+  }
+
+  <T> List<T> journal(String vmId, Class<T> type) {
+    return journal(vmId).stream().filter(type::isInstance).map(type::cast).collect(Collectors.toList());
+  }
+
+  <T> T await(String what, java.util.function.Supplier<T> read, Predicate<T> done) {
+    TestProbe<Object> probe = TestProbe.create(control);
+    Object[] last = new Object[1];
+    try {
+      return probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+        T value = read.get();
+        last[0] = value;
+        if (!done.test(value)) throw new AssertionError(what + " is not there yet: " + value);
+        return value;
+      });
+    } catch (AssertionError e) {
+      throw new AssertionError("waited 60 s for " + what + "; last seen: " + last[0], e);
+    }
+  }
+
+  @Override
+  public void close() {
+    control.terminate();
+    ProcessHandle.current().children().filter(p -> p.info().command().orElse("").contains("qemu"))
+        .forEach(ProcessHandle::destroyForcibly);
+  }
+}

@@ -1,0 +1,173 @@
+package io.ferry.controlplane.qemu;
+
+import static io.ferry.controlplane.qemu.QemuCluster.runningOn;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ferry.controlplane.entity.Vm;
+import io.ferry.journal.Cause;
+import io.ferry.journal.agent.MigrationProgress;
+import io.ferry.journal.agent.MigrationSettings;
+import io.ferry.journal.vm.Flavour;
+import io.ferry.journal.vm.Placement;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.journal.vm.VmState;
+import io.ferry.nodeagent.driver.TestImages;
+import io.ferry.nodeagent.driver.VmHandle;
+import io.ferry.nodeagent.driver.qemu.GuestConsole;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * VMs driven through the Vm entity on real QEMU: a control member on real Cassandra and two node
+ * agents in this JVM, A and B, each running its QEMUs as child processes. The guest's counter
+ * proves that migrated and resumed guests really continued.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VmOnQemuIT {
+  QemuCluster cluster;
+  String a;
+  String b;
+  ActorSystem<Void> agentA;
+  ActorSystem<Void> agentB;
+
+  @BeforeAll
+  void start() throws Exception {
+    cluster = new QemuCluster();
+    a = cluster.node("a");
+    b = cluster.node("b");
+    agentA = cluster.startAgent(a);
+    agentB = cluster.startAgent(b);
+  }
+
+  @AfterAll
+  void stop() {
+    if (agentA != null) agentA.terminate();
+    if (agentB != null) agentB.terminate();
+    if (cluster != null) cluster.close();
+  }
+
+  private Placement on(String node) {
+    return new Placement("slot-" + node, node);
+  }
+
+  @Test
+  void aGuestMigratedABABContinuesEachTimeAndTheJournalHoldsQemusFigures() {
+    String vm = cluster.createRunning("hop", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    VmHandle current = cluster.handle(a, vm);
+    TestImages.awaitCounting(QemuCluster.console(current), 5);
+    String here = a;
+    for (String next : List.of(b, a, b)) {
+      TestProbe<MigrationProgress> progress = TestProbe.create(cluster.control);
+      Cause cause = Cause.expiry("slot-" + here);
+      cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(next), MigrationSettings.DEFAULT, progress.ref(),
+          cause, r)).toCompletableFuture().join();
+      cluster.awaitVm(vm, runningOn(next));
+      VmHandle moved = cluster.handle(next, vm);
+      QemuCluster.assertContinued(current, moved);
+      List<Integer> percents = new ArrayList<>();
+      progress.fishForMessage(Duration.ofSeconds(10), p -> {
+        percents.add(p.percent());
+        return p.percent() == 100 ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
+      });
+      for (int i = 1; i < percents.size(); i++) assertTrue(percents.get(i) >= percents.get(i - 1), "ran backwards: " + percents);
+      current = moved;
+      here = next;
+    }
+    List<VmEvent.VmMigrated> migrations = cluster.journal(vm, VmEvent.VmMigrated.class);
+    assertEquals(List.of(b, a, b), migrations.stream().map(m -> m.target().nodeId()).toList());
+    for (VmEvent.VmMigrated m : migrations) {
+      assertTrue(m.stats().totalMs() > 0, "total " + m.stats());
+      assertTrue(m.stats().transferredBytes() > 0, "bytes " + m.stats());
+      assertTrue(m.stats().downtimeMs() >= 0, "downtime " + m.stats());
+    }
+    stopAndAwait(vm);
+  }
+
+  @Test
+  void aGuestSuspendedOnAResumesOnBAndContinues() {
+    String vm = cluster.createRunning("susp", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    VmHandle before = cluster.handle(a, vm);
+    TestImages.awaitCounting(QemuCluster.console(before), 5);
+    cluster.entities.vm(vm, r -> new Vm.SuspendVm(vm + ".state", Cause.user("alice"), r)).toCompletableFuture().join();
+    VmState suspended = cluster.awaitVm(vm, s -> s instanceof VmState.Suspended);
+    assertEquals(vm + ".state", suspended.facts().lastImage());
+    assertTrue(cluster.journal(vm, VmEvent.VmSuspended.class).get(0).bytes() > 1_000_000);
+    cluster.entities.vm(vm, r -> new Vm.ResumeVm(on(b), Cause.user("alice"), r)).toCompletableFuture().join();
+    cluster.awaitVm(vm, runningOn(b));
+    QemuCluster.assertContinued(before, cluster.handle(b, vm));
+    stopAndAwait(vm);
+  }
+
+  @Test
+  void aMigrationThatCannotConvergeByItsDeadlineIsCancelledAndTheSourceRunsOn() {
+    String vm = cluster.createRunning("slow", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    VmHandle source = cluster.handle(a, vm);
+    TestImages.awaitCounting(QemuCluster.console(source), 3);
+    // 1 MiB/s cannot move 128 MiB of guest memory within 1.5 s.
+    MigrationSettings hopeless = new MigrationSettings(1 << 20, 300, false, false, Duration.ofMillis(1500));
+    cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(b), hopeless, null, Cause.user("alice"), r)).toCompletableFuture().join();
+    cluster.await("the migration of " + vm + " to fail", () -> cluster.journal(vm, VmEvent.VmMigrationFailed.class), l -> !l.isEmpty());
+    VmState after = cluster.awaitVm(vm, runningOn(a));
+    assertInstanceOf(VmState.Running.class, after);
+    String reason = cluster.journal(vm, VmEvent.VmMigrationFailed.class).get(0).reason();
+    assertTrue(reason.contains("did not converge"), reason);
+    long counted = GuestConsole.last(QemuCluster.console(source)).n();
+    TestImages.awaitCount(QemuCluster.console(source), counted + 5);
+    stopAndAwait(vm);
+  }
+
+  @Test
+  void killingTheTargetQemuDuringAMigrationFailsItAndTheSourceRunsOn() {
+    String vm = cluster.createRunning("kill", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    VmHandle source = cluster.handle(a, vm);
+    TestImages.awaitCounting(QemuCluster.console(source), 3);
+    MigrationSettings slow = new MigrationSettings(2 << 20, 300, false, false, Duration.ofSeconds(40));
+    cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(b), slow, null, Cause.user("alice"), r)).toCompletableFuture().join();
+    ProcessHandle target = cluster.await("the target QEMU of " + vm, () -> ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().orElse("").contains("ferry-" + vm) && p.info().commandLine().orElse("").contains("-incoming"))
+        .findFirst().orElse(null), p -> p != null);
+    cluster.await("the migration of " + vm + " to be under way", () -> cluster.vm(vm), s -> s instanceof VmState.Migrating);
+    target.destroyForcibly();
+    cluster.await("the migration of " + vm + " to fail", () -> cluster.journal(vm, VmEvent.VmMigrationFailed.class), l -> !l.isEmpty());
+    cluster.awaitVm(vm, runningOn(a));
+    long counted = GuestConsole.last(QemuCluster.console(source)).n();
+    TestImages.awaitCount(QemuCluster.console(source), counted + 5);
+    assertEquals(GuestConsole.counts(QemuCluster.console(source)).get(0).boot(), GuestConsole.last(QemuCluster.console(source)).boot());
+    stopAndAwait(vm);
+  }
+
+  @Test
+  void aFlavourTooSmallToBootFailsTheVmWithTheReason() {
+    String vm = cluster.createRunning("micro", a, new Flavour("micro", 1, 64), "tiny");
+    VmState failed = cluster.awaitVm(vm, s -> s instanceof VmState.Failed);
+    String reason = ((VmState.Failed) failed).reason();
+    assertTrue(reason.contains("at least 96 MiB"), reason);
+  }
+
+  @Test
+  void anImageThatDoesNotExistFailsTheVmWithTheReason() {
+    String vm = cluster.createRunning("noimg", a, Flavour.TINY, "no-such-image");
+    VmState failed = cluster.awaitVm(vm, s -> s instanceof VmState.Failed);
+    String reason = ((VmState.Failed) failed).reason();
+    assertTrue(reason.contains("image 'no-such-image' does not exist"), reason);
+  }
+
+  private void stopAndAwait(String vm) {
+    cluster.entities.vm(vm, r -> new Vm.StopVm(Cause.user("alice"), r)).toCompletableFuture().join();
+    cluster.awaitVm(vm, s -> s instanceof VmState.Stopped);
+  }
+}

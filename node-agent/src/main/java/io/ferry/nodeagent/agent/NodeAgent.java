@@ -1,0 +1,52 @@
+package io.ferry.nodeagent.agent;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.ferry.nodeagent.driver.HypervisorDriver;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * Starts an agent member: a Pekko Cluster member with role {@code agent} running the
+ * {@link NodeAgentActor} of one node. Its QEMU processes are its own children; when the agent
+ * exits they live on, and the next agent of the node re-attaches to them.
+ */
+public final class NodeAgent {
+  private NodeAgent() {}
+
+  /** The agent's configuration: {@code overrides} over {@code ferry-agent.conf} and the reference.confs. */
+  public static Config config(Config overrides) {
+    Config merged = ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("ferry-agent.conf")));
+    List<String> seeds = merged.getStringList("ferry.agent.seed-nodes").stream()
+        .map(s -> "pekko://ferry@" + s).collect(Collectors.toList());
+    return ConfigFactory.empty().withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds))
+        .withFallback(merged);
+  }
+
+  /** Starts the member and the agent of the node its settings name. */
+  public static ActorSystem<Void> start(Config config) {
+    AgentSettings settings = AgentSettings.from(config);
+    HypervisorDriver driver = settings.newDriver();
+    AtomicInteger threads = new AtomicInteger();
+    ExecutorService pool = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "agent-" + settings.nodeId() + "-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
+      context.spawn(NodeAgentActor.create(settings, driver, pool), "agent");
+      return Behaviors.empty();
+    }), "ferry", config);
+    system.getWhenTerminated().thenRun(() -> {
+      driver.detachAll();
+      pool.shutdownNow();
+    });
+    return system;
+  }
+}

@@ -1,0 +1,86 @@
+package io.ferry.nodeagent.agent;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.pekko.actor.typed.ActorSystem;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ferry-agent}: runs the node agent of one node until it is stopped. */
+@Command(name = "ferry-agent", mixinStandardHelpOptions = true, version = "ferry-agent 0.1.0",
+    description = "Runs Ferry's node agent: joins the control plane's cluster (role 'agent'), registers"
+        + " its node, and runs the VMs placed on it as QEMU processes it keeps as its children. If"
+        + " restarted while its VMs run, it re-attaches to them. Options override ferry.agent.* settings.",
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:stopped", "2:bad arguments or settings"})
+public final class NodeAgentCommand implements Callable<Integer> {
+  @Option(names = "--node", required = true, description = "the node's id (ferry.agent.node-id)")
+  String node;
+
+  @Option(names = "--seed", paramLabel = "HOST:PORT", description = "a control member to join; repeatable (default 127.0.0.1:25520)")
+  List<String> seeds;
+
+  @Option(names = "--host", description = "address to bind, also for incoming migrations (default 127.0.0.1)")
+  String host;
+
+  @Option(names = "--port", description = "cluster port, 0 for any free one (default 0)")
+  Integer port;
+
+  @Option(names = "--state-dir", description = "this node's folder for handles, sockets and consoles")
+  String stateDir;
+
+  @Option(names = "--shared-dir", description = "storage all nodes see: overlays and suspend files")
+  String sharedDir;
+
+  @Option(names = "--images", description = "folder of images (default ~/.ferry/images)")
+  String images;
+
+  @Option(names = "--driver", description = "qemu or simulated (default qemu)")
+  String driver;
+
+  @Option(names = "--accel", description = "tcg or kvm (default tcg)")
+  String accel;
+
+  @Option(names = "--cores", description = "cores Ferry may use (default: all)")
+  Integer cores;
+
+  @Option(names = "--memory-mib", description = "memory Ferry may use in MiB (default: all)")
+  Integer memory;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new NodeAgentCommand()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    Config o = ConfigFactory.empty().withValue("ferry.agent.node-id", ConfigValueFactory.fromAnyRef(node));
+    Map<String, Object> optional = new java.util.HashMap<>();
+    optional.put("ferry.agent.seed-nodes", seeds);
+    optional.put("ferry.agent.bind-host", host);
+    optional.put("ferry.agent.port", port);
+    optional.put("ferry.agent.state-dir", stateDir);
+    optional.put("ferry.agent.shared-dir", sharedDir);
+    optional.put("ferry.agent.qemu.images-dir", images);
+    optional.put("ferry.agent.driver", driver);
+    optional.put("ferry.agent.qemu.accel", accel);
+    optional.put("ferry.agent.cores", cores);
+    optional.put("ferry.agent.memory-mib", memory);
+    for (var e : optional.entrySet()) {
+      if (e.getValue() != null) o = o.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+    }
+    ActorSystem<Void> system;
+    try {
+      system = NodeAgent.start(NodeAgent.config(o));
+    } catch (IllegalArgumentException | io.ferry.nodeagent.driver.HypervisorException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    }
+    System.out.println("ferry-agent of node " + node + " up: " + system.address());
+    system.getWhenTerminated().toCompletableFuture().join();
+    return 0;
+  }
+}

@@ -1,0 +1,57 @@
+package io.ferry.nodeagent.agent;
+
+import io.ferry.journal.agent.AgentCommand;
+import io.ferry.journal.agent.AgentReport;
+import io.ferry.nodeagent.driver.HypervisorDriver;
+import java.time.Duration;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * Registers the agent's node with the control plane: finds an agent gateway through the
+ * receptionist and sends {@link AgentReport.RegisterAgent} every few seconds until one accepts it.
+ */
+final class Registration {
+  private record Tick() {}
+
+  private Registration() {}
+
+  static Behavior<Object> create(AgentSettings settings, HypervisorDriver driver, ActorRef<AgentCommand> agent) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      var listings = context.messageAdapter(Receptionist.Listing.class, l -> l);
+      context.getSystem().receptionist().tell(Receptionist.subscribe(AgentReport.GATEWAY_KEY, listings));
+      ActorRef<AgentReport.Registered> answers = context.messageAdapter(AgentReport.Registered.class, r -> r);
+      timers.startTimerWithFixedDelay(new Tick(), Duration.ofSeconds(2));
+      Set<?>[] gateways = {Set.of()};
+      return Behaviors.receive(Object.class)
+          .onMessage(Receptionist.Listing.class, l -> {
+            gateways[0] = l.getServiceInstances(AgentReport.GATEWAY_KEY);
+            context.getSelf().tell(new Tick());
+            return Behaviors.same();
+          })
+          .onMessage(Tick.class, t -> {
+            for (Object g : gateways[0]) {
+              @SuppressWarnings("unchecked")
+              ActorRef<AgentReport> gateway = (ActorRef<AgentReport>) g;
+              gateway.tell(new AgentReport.RegisterAgent(AgentCommand.PROTOCOL_VERSION, settings.nodeId(),
+                  settings.hostname(), settings.capacity(driver), agent, answers));
+              break;
+            }
+            return Behaviors.same();
+          })
+          .onMessage(AgentReport.Registered.class, r -> {
+            if (r.accepted()) {
+              context.getLog().info("node {} registered with the control plane", r.nodeId());
+              timers.cancelAll();
+              return Behaviors.ignore();
+            }
+            context.getLog().error("the control plane refused node {}: {}", r.nodeId(), r.reason());
+            return Behaviors.same();
+          })
+          .build();
+    }));
+  }
+}
