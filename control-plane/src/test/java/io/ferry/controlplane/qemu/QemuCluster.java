@@ -180,5 +180,12 @@ final class QemuCluster implements AutoCloseable {
     control.terminate();
     ProcessHandle.current().children().filter(p -> p.info().command().orElse("").contains("qemu"))
         .forEach(ProcessHandle::destroyForcibly);
+    ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(root.toString()))
+        .forEach(ProcessHandle::destroyForcibly);
+    try (var files = Files.walk(root)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort: a temp folder left behind is harmless
+    }
   }
 }
