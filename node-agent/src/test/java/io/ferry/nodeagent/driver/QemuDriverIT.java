@@ -44,6 +44,7 @@ class QemuDriverIT extends HypervisorDriverContract {
   @AfterAll
   static void killLeftovers() throws IOException {
     ProcessHandle.current().children().filter(p -> p.info().command().orElse("").contains("qemu")).forEach(ProcessHandle::destroyForcibly);
+    if (root == null) return;
     try (var files = Files.walk(root)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
