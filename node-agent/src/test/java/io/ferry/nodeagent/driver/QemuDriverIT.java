@@ -135,6 +135,26 @@ class QemuDriverIT extends HypervisorDriverContract {
     }
   }
 
+  @Test
+  void aMigrationPastItsDeadlineSwitchesToPostCopyWhenAllowedAndTheGuestContinues() {
+    VmLaunch launch = launch("post");
+    VmHandle source = a.start(launch);
+    awaitGuest(source);
+    // 8 MiB/s cannot pre-copy 128 MiB within 1 s; post-copy lets the target run and pull the rest.
+    MigrationParams params = new MigrationParams(8 << 20, 300, true, false, Duration.ofMillis(1000));
+    Incoming target = b.prepareIncoming(launch, params);
+    try {
+      MigrationOutcome outcome = a.migrate(source, target.uri(), params, MigrationListener.NONE);
+      assertTrue(outcome.completed(), outcome.failure());
+      assertTrue(outcome.postCopyUsed(), "post-copy was not used");
+      VmHandle moved = b.awaitIncoming(target, Duration.ofSeconds(30));
+      assertContinued(source, moved);
+    } finally {
+      b.stop(target.handle());
+      a.stop(source);
+    }
+  }
+
   static void sleep(long ms) {
     try {
       Thread.sleep(ms);
