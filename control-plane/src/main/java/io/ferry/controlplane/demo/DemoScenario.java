@@ -8,20 +8,26 @@ import io.ferry.controlplane.entity.Timeslot;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
 import io.ferry.journal.CassandraPreflight.CassandraUnavailableException;
-import io.ferry.journal.node.NodeCapacity;
 import io.ferry.journal.timeslot.Reservation;
 import io.ferry.journal.timeslot.TimeslotRequest;
 import io.ferry.journal.timeslot.TimeslotState;
 import io.ferry.journal.vm.Flavour;
-import io.ferry.journal.vm.MigrationStats;
+import io.ferry.journal.agent.MigrationProgress;
+import io.ferry.journal.agent.MigrationSettings;
 import io.ferry.journal.vm.Placement;
 import io.ferry.journal.vm.VmMode;
 import io.ferry.journal.vm.VmSpec;
 import io.ferry.journal.vm.VmState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +36,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
@@ -42,21 +50,33 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The foundation demo: joins a running control plane as a second member and walks a VM and two
- * timeslots through their lifecycles via sharding, then reads the VM's journal back from Cassandra.
+ * The demo: joins a running control plane (with two node agents) as another member and walks a
+ * real QEMU VM through its lifecycle via the entities: boot, live migration when its timeslot
+ * expires, suspend and resume on another node, stop; the guest's counter shows it continued; then
+ * it reads the VM's journal back from Cassandra.
  *
- * <p>There are no node agents yet, so this scenario plays the agents' reports itself (node joins,
- * "QEMU started", migration figures); everything else (the entities, sharding, the journal in
- * Cassandra, rejections) is the real control plane.
+ * <p>Timeslots are played by the demo (their batch systems come with the timeslot issue).
  */
 @Command(name = "ferry-demo-scenario", mixinStandardHelpOptions = true,
-    description = "Joins the control plane at --seed and walks a VM and two timeslots through their"
-        + " lifecycles, printing each step and finally the VM's journal as read from Cassandra.")
+    description = "Joins the control plane at --seed and walks a real QEMU VM through boot, live migration,"
+        + " suspend, resume and stop on the two nodes' agents, printing each step, the guest's counter and"
+        + " finally the VM's journal as read from Cassandra.")
 public final class DemoScenario implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "127.0.0.1:25520", paramLabel = "HOST:PORT",
       description = "a running control member to join (default: ${DEFAULT-VALUE})")
   String seed;
+
+  @Option(names = "--nodes", split = ",", defaultValue = "node1,node2", paramLabel = "N1,N2",
+      description = "the two nodes whose agents run (default: ${DEFAULT-VALUE})")
+  List<String> nodes;
+
+  @Option(names = "--state-root", required = true, paramLabel = "DIR",
+      description = "the folder holding each agent's state folder (<DIR>/<node>), to read guest consoles")
+  Path stateRoot;
+
+  private String node1;
+  private String node2;
 
   private Entities entities;
 
@@ -98,6 +118,8 @@ public final class DemoScenario implements Callable<Integer> {
     try {
       awaitUp(system);
       entities = new Entities(system, Duration.ofSeconds(20));
+      node1 = nodes.get(0);
+      node2 = nodes.get(1);
       run(system);
       return 0;
     } finally {
@@ -122,57 +144,72 @@ public final class DemoScenario implements Callable<Integer> {
 
   private void run(ActorSystem<?> system) {
     String run = UUID.randomUUID().toString().substring(0, 6);
-    String n1 = "node1-" + run, n2 = "node2-" + run;
     String s1 = "slot1-" + run, s2 = "slot2-" + run;
     String vm = "vm-" + run;
     Cause alice = Cause.user("alice");
     Instant now = Instant.now();
 
-    step("-- two nodes join (played by the demo: node agents come with the node-agent issue)");
-    for (String n : List.of(n1, n2)) {
-      var node = await(entities.node(n, r -> new Node.RegisterNode(n + ".cluster", new NodeCapacity(2, 4096,
-          Set.of("qemu", "accel:tcg")), "demo-agent-" + n, r)));
-      step("node " + n + " is " + node.stage());
+    step("-- the node agents of " + node1 + " and " + node2 + " register their nodes");
+    for (String n : List.of(node1, node2)) {
+      var node = poll("node " + n + " to join", () -> await(entities.node(n, Node.GetNode::new)), s -> s.stage().equals("Joined"));
+      step("node " + n + " is Joined: " + node.facts().capacity().cores() + " cores, capabilities "
+          + new java.util.TreeSet<>(node.facts().capacity().capabilities()));
     }
 
-    step("-- two timeslots are requested, submitted and become active");
-    TimeslotRequest req = new TimeslotRequest(2, 4096, Duration.ofMinutes(10), "demo");
-    for (var sn : List.of(List.of(s1, n1), List.of(s2, n2))) {
+    step("-- two timeslots become active (the demo plays the batch system: Slurm comes with the timeslot issue)");
+    TimeslotRequest req = new TimeslotRequest(2, 2048, Duration.ofMinutes(10), "demo");
+    for (var sn : List.of(List.of(s1, node1), List.of(s2, node2))) {
       String slot = sn.get(0);
       await(entities.timeslot(slot, r -> new Timeslot.RequestTimeslot("alice", req, "local", alice, r)));
       await(entities.timeslot(slot, r -> new Timeslot.RecordSubmitted("job-" + slot, r)));
       step(describe(await(entities.timeslot(slot, r -> new Timeslot.Activate(sn.get(1), now, now.plus(req.walltime()), r)))));
     }
 
-    step("-- alice creates a tiny VM; it is placed on " + s1 + " and started");
-    step(describe(await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec("alice", Flavour.TINY, "debian-tiny", VmMode.DYNAMIC), alice, r)))));
+    step("-- alice creates a tiny VM; it is placed on " + s1 + " and its agent boots it in QEMU");
+    step(describe(await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec("alice", Flavour.TINY, "tiny", VmMode.DYNAMIC), alice, r)))));
     reserve(s1, vm);
-    step(describe(await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(s1, n1), alice, r)))));
-    await(entities.vm(vm, Vm.ReportStarting::new));
-    step(describe(await(entities.vm(vm, Vm.ReportStarted::new))));
+    step(describe(await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(s1, node1), alice, r)))));
+    step(describe(poll("VM " + vm + " to run", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Running"))));
+    String before = guest(node1, vm, 10);
+    step("the guest counts on " + node1 + ": " + before);
 
     step("-- " + s1 + " is expiring: the VM is ferried live to " + s2);
     step(describe(await(entities.timeslot(s1, r -> new Timeslot.MarkExpiring("walltime ends in 5 minutes", r)))));
     tryIt("placing another VM on the expiring " + s1, entities.timeslot(s1,
         r -> new Timeslot.ReserveCapacity(new Reservation("other-" + run, 1, 128), r)));
     reserve(s2, vm);
-    step(describe(await(entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s2, n2), Cause.expiry(s1), r)))));
-    step(describe(await(entities.vm(vm, r -> new Vm.ReportMigrated(new MigrationStats(700, 40, 3_000_000), r)))));
+    ActorRef<MigrationProgress> progress = system.systemActorOf(Behaviors.receive(MigrationProgress.class)
+        .onMessage(MigrationProgress.class, p -> {
+          step(String.format("   migration %3d%%  (%d MiB sent)", p.percent(), p.transferredBytes() >> 20));
+          return Behaviors.same();
+        }).build(), "demo-progress-" + run, org.apache.pekko.actor.typed.Props.empty());
+    step(describe(await(entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s2, node2), MigrationSettings.DEFAULT, progress, Cause.expiry(s1), r)))));
+    step(describe(poll("VM " + vm + " to run on " + node2, () -> await(entities.vm(vm, Vm.GetVm::new)),
+        s -> s.stage().equals("Running") && s.facts().placement().nodeId().equals(node2))));
+    step("the guest went on counting on " + node2 + ": " + guest(node2, vm, 3) + " (before: " + before + ")");
     await(entities.timeslot(s1, r -> new Timeslot.FreeCapacity(vm, r)));
     step(describe(await(entities.timeslot(s1, Timeslot.MarkExpired::new))));
 
-    step("-- no timeslot left after " + s2 + ": the VM is suspended to shared storage, then resumed");
-    step(describe(await(entities.vm(vm, r -> new Vm.SuspendVm("/shared/ferry/" + vm + ".state", Cause.expiry(s2), r)))));
-    step(describe(await(entities.vm(vm, r -> new Vm.ReportSuspended(41_000_000, r)))));
+    step("-- no timeslot is free: the VM is suspended to shared storage, then resumed on " + node1);
+    step(describe(await(entities.vm(vm, r -> new Vm.SuspendVm(vm + ".state", Cause.expiry(s2), r)))));
+    step(describe(poll("VM " + vm + " to be suspended", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Suspended"))));
+    String suspended = guest(node2, vm, 0);
     await(entities.timeslot(s2, r -> new Timeslot.FreeCapacity(vm, r)));
-    reserve(s2, vm);
-    step(describe(await(entities.vm(vm, r -> new Vm.ResumeVm(new Placement(s2, n2), alice, r)))));
-    step(describe(await(entities.vm(vm, Vm.ReportResumed::new))));
+    Instant later = Instant.now();
+    String s3 = "slot3-" + run;
+    await(entities.timeslot(s3, r -> new Timeslot.RequestTimeslot("alice", req, "local", alice, r)));
+    await(entities.timeslot(s3, r -> new Timeslot.RecordSubmitted("job-" + s3, r)));
+    step(describe(await(entities.timeslot(s3, r -> new Timeslot.Activate(node1, later, later.plus(req.walltime()), r)))));
+    reserve(s3, vm);
+    step(describe(await(entities.vm(vm, r -> new Vm.ResumeVm(new Placement(s3, node1), alice, r)))));
+    step(describe(poll("VM " + vm + " to run on " + node1, () -> await(entities.vm(vm, Vm.GetVm::new)),
+        s -> s.stage().equals("Running") && s.facts().placement().nodeId().equals(node1))));
+    step("the guest went on counting on " + node1 + ": " + guest(node1, vm, 3) + " (when saved: " + suspended + ")");
 
     step("-- alice stops the VM");
     await(entities.vm(vm, r -> new Vm.StopVm(alice, r)));
-    step(describe(await(entities.vm(vm, Vm.ReportStopped::new))));
-    tryIt("migrating the stopped VM", entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s1, n1), alice, r)));
+    step(describe(poll("VM " + vm + " to stop", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Stopped"))));
+    tryIt("migrating the stopped VM", entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s1, node1), alice, r)));
 
     step("-- the VM's journal, read back from Cassandra (eventsByPersistenceId)");
     CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
@@ -182,7 +219,58 @@ public final class DemoScenario implements Callable<Integer> {
     for (EventEnvelope e : events) {
       step(String.format("  #%-2d %s", e.sequenceNr(), e.event()));
     }
-    step("demo scenario done: " + events.size() + " events journaled for " + vm);
+    step("demo done: " + events.size() + " events journaled for " + vm);
+  }
+
+  /** The test guest's last counter line on {@code node}, read from its console (waits for {@code more} new lines). */
+  private String guest(String node, String vm, int more) {
+    Path handle = stateRoot.resolve(node).resolve("handles").resolve(vm + ".json");
+    String[] console = {null};
+    if (Files.exists(handle)) {
+      try {
+        Matcher m = Pattern.compile("\"console\"\\s*:\\s*\"([^\"]+)\"").matcher(Files.readString(handle));
+        if (m.find()) console[0] = m.group(1);
+      } catch (IOException e) {
+        return "(cannot read " + handle + ")";
+      }
+    }
+    if (console[0] == null) console[0] = lastConsole.get(node + vm);
+    if (console[0] == null) return "(no console of " + vm + " on " + node + ")";
+    lastConsole.put(node + vm, console[0]);
+    int first = countLines(Path.of(console[0]));
+    poll("the guest to count", () -> countLines(Path.of(console[0])), n -> n >= first + more);
+    try {
+      List<String> lines = Files.readAllLines(Path.of(console[0]));
+      for (int i = lines.size() - 1; i >= 0; i--) if (lines.get(i).startsWith("CNT ")) return lines.get(i);
+    } catch (IOException e) {
+      return "(cannot read " + console[0] + ")";
+    }
+    return "(no counter yet)";
+  }
+
+  private final Map<String, String> lastConsole = new HashMap<>();
+
+  private static int countLines(Path console) {
+    try {
+      return (int) Files.readAllLines(console).stream().filter(l -> l.startsWith("CNT ")).count();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  private static <T> T poll(String what, java.util.function.Supplier<T> read, java.util.function.Predicate<T> done) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      T value = read.get();
+      if (done.test(value)) return value;
+      if (System.nanoTime() > deadline) throw new IllegalStateException("gave up waiting for " + what + "; last: " + value);
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
   }
 
   private void reserve(String slot, String vm) {
