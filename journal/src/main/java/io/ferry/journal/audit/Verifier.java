@@ -1,0 +1,129 @@
+package io.ferry.journal.audit;
+
+import io.ferry.journal.IllegalTransitionException;
+import io.ferry.journal.timeslot.TimeslotEvent;
+import io.ferry.journal.timeslot.TimeslotState;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.journal.vm.VmState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks invariants over a whole journal and names each violation:
+ * <ul>
+ *   <li>{@code sequence-gap} — an entity's sequence numbers run 1, 2, 3 … without gaps;
+ *   <li>{@code illegal-transition} — every event may follow the stage before it;
+ *   <li>{@code runs-twice} — a VM never runs on two nodes at once (an event that would start it
+ *       while it may still run elsewhere);
+ *   <li>{@code unfinished} — every migration, suspend or resume that started has ended (older than
+ *       the grace period);
+ *   <li>{@code after-timeslot-end} — no VM stays on a timeslot past that timeslot's end (beyond the
+ *       grace period).
+ * </ul>
+ */
+public final class Verifier {
+  /** One broken invariant. */
+  public record Violation(String rule, String entity, String message) {
+    @Override
+    public String toString() {
+      return rule + ": " + message;
+    }
+  }
+
+  private Verifier() {}
+
+  /**
+   * @param journal every entity's entries, in sequence order
+   * @param now     the time the check is made (operations younger than the grace are in flight)
+   * @param grace   how long an operation may be in flight, and how far past a timeslot's end a
+   *                VM may still be recorded on it (clock skew, the last switch-over)
+   */
+  public static List<Violation> verify(Map<String, List<JournalEntry>> journal, Instant now, Duration grace) {
+    List<Violation> violations = new ArrayList<>();
+    Map<String, Instant> timeslotEnds = new HashMap<>();
+    for (var e : journal.entrySet()) {
+      checkSequence(e.getKey(), e.getValue(), violations);
+      if (e.getKey().startsWith("Timeslot|")) timeslotEnds.putAll(ends(e.getKey(), e.getValue(), violations));
+    }
+    for (var e : journal.entrySet()) {
+      if (e.getKey().startsWith("Vm|")) checkVm(e.getKey(), e.getValue(), timeslotEnds, now, grace, violations);
+    }
+    return violations;
+  }
+
+  private static void checkSequence(String pid, List<JournalEntry> entries, List<Violation> out) {
+    long expected = 1;
+    for (JournalEntry e : entries) {
+      if (e.sequenceNr() != expected) {
+        out.add(new Violation("sequence-gap", pid, pid + ": sequence number " + e.sequenceNr() + " follows " + (expected - 1)
+            + (e.sequenceNr() > expected ? " (events " + expected + ".." + (e.sequenceNr() - 1) + " are missing)" : " (repeated)")));
+      }
+      expected = e.sequenceNr() + 1;
+    }
+  }
+
+  /** The end of each timeslot as its journal last said, checking its transitions on the way. */
+  private static Map<String, Instant> ends(String pid, List<JournalEntry> entries, List<Violation> out) {
+    TimeslotState state = TimeslotState.Empty.of(pid.substring(pid.indexOf('|') + 1));
+    for (JournalEntry e : entries) {
+      try {
+        state = TimeslotState.LIFECYCLE.apply(state, (TimeslotEvent) e.event());
+      } catch (IllegalTransitionException ex) {
+        out.add(new Violation("illegal-transition", pid, pid + " #" + e.sequenceNr() + ": " + ex.getMessage()));
+      }
+    }
+    Instant end = state.facts().end();
+    return end == null ? Map.of() : Map.of(state.facts().timeslotId(), end);
+  }
+
+  private static void checkVm(String pid, List<JournalEntry> entries, Map<String, Instant> ends, Instant now,
+      Duration grace, List<Violation> out) {
+    String vmId = pid.substring(pid.indexOf('|') + 1);
+    VmState state = VmState.Empty.of(vmId);
+    Instant since = null;
+    for (JournalEntry e : entries) {
+      VmEvent event = (VmEvent) e.event();
+      String slotBefore = state.facts().placement() == null ? null : state.facts().placement().timeslotId();
+      try {
+        VmState next = VmState.LIFECYCLE.apply(state, event);
+        String slotAfter = next.facts().placement() == null ? null : next.facts().placement().timeslotId();
+        if (slotBefore != null && !slotBefore.equals(slotAfter)) {
+          leftTimeslot(vmId, slotBefore, event.at(), ends, grace, out);
+        }
+        if (slotAfter != null && !slotAfter.equals(slotBefore)) since = event.at();
+        state = next;
+      } catch (IllegalTransitionException ex) {
+        boolean starts = event instanceof VmEvent.VmStarting || event instanceof VmEvent.VmStarted
+            || event instanceof VmEvent.VmPlaced || event instanceof VmEvent.VmResumeStarted || event instanceof VmEvent.VmResumed;
+        if (starts && state.mayRun()) {
+          out.add(new Violation("runs-twice", pid, "VM " + vmId + " #" + e.sequenceNr() + ": " + event.getClass().getSimpleName()
+              + " would run it again while it may still run on node " + state.facts().placement().nodeId()));
+        } else {
+          out.add(new Violation("illegal-transition", pid, "VM " + vmId + " #" + e.sequenceNr() + ": " + ex.getMessage()));
+        }
+      }
+    }
+    if (state instanceof VmState.Migrating m && m.since().plus(grace).isBefore(now)) {
+      out.add(new Violation("unfinished", pid, "VM " + vmId + " began migrating to " + m.target() + " at " + m.since() + " and it never ended"));
+    } else if (state instanceof VmState.Suspending s && s.since().plus(grace).isBefore(now)) {
+      out.add(new Violation("unfinished", pid, "VM " + vmId + " began suspending at " + s.since() + " and it never ended"));
+    } else if (state instanceof VmState.Resuming r && r.since().plus(grace).isBefore(now)) {
+      out.add(new Violation("unfinished", pid, "VM " + vmId + " began resuming at " + r.since() + " and it never ended"));
+    }
+    String slot = state.facts().placement() == null ? null : state.facts().placement().timeslotId();
+    boolean occupies = state.mayRun() || state instanceof VmState.Placed;
+    if (slot != null && since != null && occupies) leftTimeslot(vmId, slot, now, ends, grace, out);
+  }
+
+  private static void leftTimeslot(String vmId, String slot, Instant left, Map<String, Instant> ends, Duration grace, List<Violation> out) {
+    Instant end = ends.get(slot);
+    if (end != null && left.isAfter(end.plus(grace))) {
+      out.add(new Violation("after-timeslot-end", "Vm|" + vmId, "VM " + vmId + " was still on timeslot " + slot + " at " + left
+          + ", after the timeslot's end at " + end));
+    }
+  }
+}
