@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.ferry.controlplane.agents.AgentGateway;
+import io.ferry.controlplane.api.Catalog;
+import io.ferry.controlplane.api.HttpApi;
 import io.ferry.controlplane.agents.ReceptionistAgentLink;
 import io.ferry.controlplane.entity.Node;
 import io.ferry.controlplane.entity.Timeslot;
@@ -13,6 +15,10 @@ import io.ferry.journal.agent.AgentReport;
 import java.time.Duration;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -28,7 +34,24 @@ import org.apache.pekko.cluster.typed.Join;
 public final class ControlPlane {
   public static final String SYSTEM_NAME = "ferry";
 
+  private static final Map<ActorSystem<?>, CompletionStage<ServerBinding>> API_BINDINGS = new ConcurrentHashMap<>();
+
   private ControlPlane() {}
+
+  /** Where this member's HTTP API listens (fails if it could not bind, or is disabled). */
+  public static CompletionStage<ServerBinding> api(ActorSystem<?> system) {
+    for (int i = 0; i < 100 && !API_BINDINGS.containsKey(system); i++) {
+      try {
+        Thread.sleep(50); // the guardian starts the API just after the system
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    CompletionStage<ServerBinding> binding = API_BINDINGS.get(system);
+    if (binding == null) throw new IllegalStateException("the HTTP API is not enabled on this member (ferry.api.enabled)");
+    return binding;
+  }
 
   /**
    * The configuration of a control member: {@code overrides} (for example from the command line)
@@ -75,6 +98,10 @@ public final class ControlPlane {
       Vm.init(system, role, clock, new ReceptionistAgentLink(system, gateway, lookup));
       Timeslot.init(system, role, clock);
       Node.init(system, role, clock);
+      if (system.settings().config().getBoolean("ferry.api.enabled")) {
+        Catalog catalog = Catalog.follow(system);
+        API_BINDINGS.put(system, HttpApi.start(system, Entities.of(system), catalog));
+      }
       return Behaviors.empty();
     });
   }

@@ -1,0 +1,112 @@
+package io.ferry.controlplane.api;
+
+import io.ferry.journal.Tags;
+import io.ferry.journal.node.NodeEvent;
+import io.ferry.journal.node.NodeState;
+import io.ferry.journal.timeslot.TimeslotEvent;
+import io.ferry.journal.timeslot.TimeslotState;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.journal.vm.VmState;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.NoOffset;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.RestartSettings;
+import org.apache.pekko.stream.javadsl.RestartSource;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The read side behind the API's lists and the event stream's owners: every entity's state, folded
+ * from the tagged event streams with the entities' own {@code LIFECYCLE}s, kept in memory on each
+ * control member. It lags the journal by the tag query's delay (~0.2–0.5 s); entities the API
+ * itself just created are shown at once.
+ */
+public final class Catalog {
+  private static final Logger log = LoggerFactory.getLogger(Catalog.class);
+
+  private record Entry<S>(S state, long sequenceNr) {}
+
+  private final Map<String, Entry<VmState>> vms = new ConcurrentHashMap<>();
+  private final Map<String, Entry<TimeslotState>> timeslots = new ConcurrentHashMap<>();
+  private final Map<String, Entry<NodeState>> nodes = new ConcurrentHashMap<>();
+
+  /** Starts following the journal (live, restarting the streams if they fail). */
+  public static Catalog follow(ActorSystem<?> system) {
+    Catalog catalog = new Catalog();
+    CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
+    RestartSettings restart = RestartSettings.create(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), 0.2);
+    for (String tag : Tags.ALL) {
+      RestartSource.withBackoff(restart, () -> journal.eventsByTag(tag, NoOffset.getInstance()))
+          .runWith(Sink.foreach(catalog::apply), system);
+    }
+    return catalog;
+  }
+
+  void apply(EventEnvelope e) {
+    String id = e.persistenceId().substring(e.persistenceId().indexOf('|') + 1);
+    try {
+      if (e.event() instanceof VmEvent v) fold(vms, id, e.sequenceNr(), VmState.Empty.of(id), s -> VmState.LIFECYCLE.apply(s, v));
+      else if (e.event() instanceof TimeslotEvent t) fold(timeslots, id, e.sequenceNr(), TimeslotState.Empty.of(id), s -> TimeslotState.LIFECYCLE.apply(s, t));
+      else if (e.event() instanceof NodeEvent n) fold(nodes, id, e.sequenceNr(), NodeState.Empty.of(id), s -> NodeState.LIFECYCLE.apply(s, n));
+    } catch (RuntimeException ex) {
+      log.error("catalog cannot fold {} #{}: {}", e.persistenceId(), e.sequenceNr(), ex.getMessage());
+    }
+  }
+
+  private static <S> void fold(Map<String, Entry<S>> map, String id, long seq, S empty, java.util.function.UnaryOperator<S> next) {
+    map.compute(id, (k, entry) -> {
+      if (seq == 1) return new Entry<>(next.apply(empty), 1);
+      if (entry != null && entry.sequenceNr() == seq - 1) return new Entry<>(next.apply(entry.state()), seq);
+      return entry; // a repeat, or a gap the tag query will fill
+    });
+  }
+
+  /** Shows an entity the API just created before its events come back through the tag query. */
+  public void created(VmState state) {
+    vms.putIfAbsent(state.vmId(), new Entry<>(state, 0));
+  }
+
+  public void created(TimeslotState state) {
+    timeslots.putIfAbsent(state.facts().timeslotId(), new Entry<>(state, 0));
+  }
+
+  public List<VmState> vms(String owner) {
+    return select(vms.values(), s -> owner == null || owner.equals(s.facts().spec().owner()));
+  }
+
+  public List<TimeslotState> timeslots(String owner) {
+    return select(timeslots.values(), s -> owner == null || owner.equals(s.facts().owner()));
+  }
+
+  public List<NodeState> nodes() {
+    return select(nodes.values(), s -> true);
+  }
+
+  /** The owner of a VM or timeslot, or {@code null} if not known (yet). */
+  public String owner(String entityType, String id) {
+    if (entityType.equals(Tags.VM)) {
+      Entry<VmState> e = vms.get(id);
+      return e == null ? null : e.state().facts().spec().owner();
+    }
+    if (entityType.equals(Tags.TIMESLOT)) {
+      Entry<TimeslotState> e = timeslots.get(id);
+      return e == null ? null : e.state().facts().owner();
+    }
+    return null;
+  }
+
+  private static <S> List<S> select(Collection<Entry<S>> entries, java.util.function.Predicate<S> keep) {
+    return entries.stream().map(Entry::state).filter(s -> !s.getClass().getSimpleName().equals("Empty")).filter(keep)
+        .sorted(java.util.Comparator.comparing(Object::toString)).collect(Collectors.toList());
+  }
+}

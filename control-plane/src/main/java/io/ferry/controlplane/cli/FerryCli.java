@@ -1,0 +1,335 @@
+package io.ferry.controlplane.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ferry.controlplane.api.Users;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.ScopeType;
+
+/** {@code ferry}: the command line of Ferry's HTTP API. */
+@Command(name = "ferry", mixinStandardHelpOptions = true, version = "ferry 0.1.0",
+    description = "Drives Ferry: VMs on HPC batch timeslots. Talks to a control member's HTTP API.",
+    subcommands = {FerryCli.VmCommand.class, FerryCli.SlotCommand.class, FerryCli.NodeCommand.class,
+        FerryCli.EventsCommand.class, FerryCli.AuditCommand.class, FerryCli.UserCommand.class, FerryCli.ConfigCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:done", "1:Ferry refused or failed the request", "2:bad usage", "3:Ferry cannot be reached",
+        "4:missing, wrong or insufficient token", "5:not found", "6:audit verify found violations"},
+    footer = {"", "Server and token come from --server/--token, FERRY_SERVER/FERRY_TOKEN, or the config file",
+        "($FERRY_CONFIG, default ~/.config/ferry/cli.json; `ferry config set` writes it)."})
+public final class FerryCli implements Callable<Integer> {
+  @Option(names = "--server", scope = ScopeType.INHERIT, description = "the API's URL (default from env or config, else http://127.0.0.1:8080)")
+  String server;
+
+  @Option(names = "--token", scope = ScopeType.INHERIT, description = "your bearer token")
+  String token;
+
+  @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, defaultValue = "table", description = "table or json (default: table)")
+  String output;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    CommandLine cli = new CommandLine(new FerryCli());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof CliFailure f) {
+        System.err.println("error: " + f.getMessage());
+        return f.exitCode;
+      }
+      System.err.println("error: " + e);
+      return CliFailure.FAILED;
+    });
+    return cli.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.out);
+    return 0;
+  }
+
+  ApiClient api() {
+    CliConfig c = CliConfig.resolve(server, token);
+    return new ApiClient(c.server(), c.token());
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  static final String[] VM_COLUMNS = {"id", "owner", "stage", "flavour", "image", "node", "timeslot", "reason"};
+  static final String[] SLOT_COLUMNS = {"id", "owner", "stage", "backend", "node", "cores", "freeCores", "end", "vms"};
+
+  /** Follows a watch stream: progress bar, then the final VM. */
+  static int watch(FerryCli root, String path, Object body, String what) {
+    JsonNode[] last = new JsonNode[1];
+    root.api().stream("POST", path, body, line -> {
+      switch (line.path("type").asText()) {
+        case "progress" -> Output.progress(line.path("percent").asInt(), what);
+        case "done" -> last[0] = line.path("vm");
+        default -> { }
+      }
+      return true;
+    });
+    if (last[0] == null) throw new CliFailure(CliFailure.FAILED, "the server ended the stream before " + what + " finished; check `ferry vm show`");
+    Output.print(System.out, root.output, last[0], VM_COLUMNS);
+    String stage = last[0].path("stage").asText();
+    return stage.equals("Failed") ? CliFailure.FAILED : 0;
+  }
+
+  @Command(name = "vm", mixinStandardHelpOptions = true, description = "Create, list, show, migrate, suspend, resume, stop and delete VMs.")
+  static final class VmCommand {
+    @ParentCommand FerryCli root;
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM (and place it on a timeslot with --timeslot).")
+    int create(@Option(names = "--flavour", required = true, description = "tiny, small, medium, large, xlarge or whole-node") String flavour,
+        @Option(names = "--image", required = true, description = "the image to boot") String image,
+        @Option(names = "--id", description = "the VM's id (default: generated)") String id,
+        @Option(names = "--mode", description = "dynamic (ferried between timeslots; default) or static") String mode,
+        @Option(names = "--timeslot", description = "place it on this active timeslot of yours") String timeslot) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("flavour", flavour);
+      body.put("image", image);
+      if (id != null) body.put("id", id);
+      if (mode != null) body.put("mode", mode);
+      if (timeslot != null) body.put("timeslot", timeslot);
+      Output.print(System.out, root.output, root.api().post("/v1/vms", body), VM_COLUMNS);
+      return 0;
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List your VMs (admins: all).")
+    int list() {
+      Output.print(System.out, root.output, root.api().get("/v1/vms"), VM_COLUMNS);
+      return 0;
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one VM.")
+    int show(@Parameters(paramLabel = "ID") String id) {
+      Output.print(System.out, root.output, root.api().get("/v1/vms/" + enc(id)), VM_COLUMNS);
+      return 0;
+    }
+
+    @Command(name = "migrate", mixinStandardHelpOptions = true, description = "Migrate a running VM live to another timeslot, with a progress bar.")
+    int migrate(@Parameters(paramLabel = "ID") String id,
+        @Option(names = "--to", required = true, description = "the target timeslot") String to,
+        @Option(names = "--bandwidth", description = "bandwidth cap in MiB/s") Long bandwidth,
+        @Option(names = "--deadline", description = "seconds before it is cancelled (or switched to post-copy)") Long deadline,
+        @Option(names = "--post-copy", description = "switch to post-copy instead of cancelling at the deadline") boolean postCopy,
+        @Option(names = "--no-wait", description = "return once it started") boolean noWait) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("timeslot", to);
+      if (bandwidth != null) body.put("bandwidthMiBps", bandwidth);
+      if (deadline != null) body.put("deadlineSeconds", deadline);
+      if (postCopy) body.put("postCopy", true);
+      if (noWait) {
+        Output.print(System.out, root.output, root.api().post("/v1/vms/" + enc(id) + "/migrate", body), VM_COLUMNS);
+        return 0;
+      }
+      return watch(root, "/v1/vms/" + enc(id) + "/migrate?watch=true", body, "migrating " + id);
+    }
+
+    @Command(name = "suspend", mixinStandardHelpOptions = true, description = "Save a running VM to shared storage and stop it.")
+    int suspend(@Parameters(paramLabel = "ID") String id, @Option(names = "--no-wait", description = "return once it started") boolean noWait) {
+      if (noWait) {
+        Output.print(System.out, root.output, root.api().post("/v1/vms/" + enc(id) + "/suspend", Map.of()), VM_COLUMNS);
+        return 0;
+      }
+      return watch(root, "/v1/vms/" + enc(id) + "/suspend?watch=true", Map.of(), "suspending " + id);
+    }
+
+    @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a suspended VM on a timeslot.")
+    int resume(@Parameters(paramLabel = "ID") String id, @Option(names = "--to", required = true, description = "the timeslot") String to,
+        @Option(names = "--no-wait", description = "return once it started") boolean noWait) {
+      if (noWait) {
+        Output.print(System.out, root.output, root.api().post("/v1/vms/" + enc(id) + "/resume", Map.of("timeslot", to)), VM_COLUMNS);
+        return 0;
+      }
+      return watch(root, "/v1/vms/" + enc(id) + "/resume?watch=true", Map.of("timeslot", to), "resuming " + id);
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop a VM.")
+    int stop(@Parameters(paramLabel = "ID") String id) {
+      Output.print(System.out, root.output, root.api().post("/v1/vms/" + enc(id) + "/stop", Map.of()), VM_COLUMNS);
+      return 0;
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a stopped or failed VM.")
+    int delete(@Parameters(paramLabel = "ID") String id) {
+      Output.print(System.out, root.output, root.api().delete("/v1/vms/" + enc(id)), VM_COLUMNS);
+      return 0;
+    }
+  }
+
+  @Command(name = "slot", mixinStandardHelpOptions = true, description = "List, show, request and release timeslots.")
+  static final class SlotCommand {
+    @ParentCommand FerryCli root;
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List your timeslots (admins: all).")
+    int list() {
+      Output.print(System.out, root.output, root.api().get("/v1/timeslots"), SLOT_COLUMNS);
+      return 0;
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one timeslot.")
+    int show(@Parameters(paramLabel = "ID") String id) {
+      Output.print(System.out, root.output, root.api().get("/v1/timeslots/" + enc(id)), SLOT_COLUMNS);
+      return 0;
+    }
+
+    @Command(name = "request", mixinStandardHelpOptions = true, description = "Ask the batch system for a timeslot.")
+    int request(@Option(names = "--cores", required = true, description = "cores") int cores,
+        @Option(names = "--memory", required = true, description = "memory in MiB") int memory,
+        @Option(names = "--walltime", required = true, description = "minutes, or ISO-8601 like PT30M") String walltime,
+        @Option(names = "--partition", description = "batch partition") String partition,
+        @Option(names = "--backend", description = "batch backend (default: the server's)") String backend) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("cores", cores);
+      body.put("memoryMiB", memory);
+      body.put("walltime", walltime);
+      if (partition != null) body.put("partition", partition);
+      if (backend != null) body.put("backend", backend);
+      Output.print(System.out, root.output, root.api().post("/v1/timeslots", body), SLOT_COLUMNS);
+      return 0;
+    }
+
+    @Command(name = "release", mixinStandardHelpOptions = true, description = "Give a timeslot back.")
+    int release(@Parameters(paramLabel = "ID") String id) {
+      Output.print(System.out, root.output, root.api().post("/v1/timeslots/" + enc(id) + "/release", Map.of()), SLOT_COLUMNS);
+      return 0;
+    }
+  }
+
+  @Command(name = "node", mixinStandardHelpOptions = true, description = "List nodes.")
+  static final class NodeCommand {
+    @ParentCommand FerryCli root;
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the nodes agents have registered.")
+    int list() {
+      Output.print(System.out, root.output, root.api().get("/v1/nodes"), "id", "stage", "hostname", "cores", "memoryMiB", "capabilities");
+      return 0;
+    }
+  }
+
+  @Command(name = "events", mixinStandardHelpOptions = true,
+      description = "Print journaled events (yours; admins: all). Without --follow it stops once it has caught up.")
+  static final class EventsCommand implements Callable<Integer> {
+    @ParentCommand FerryCli root;
+
+    @Option(names = "--follow", description = "keep printing new events until interrupted") boolean follow;
+
+    @Option(names = "--since", paramLabel = "OFFSET", description = "resume after this offset (from an event's 'offset')") String since;
+
+    @Option(names = "--type", description = "entity types: vm, timeslot, node (comma-separated)") String type;
+
+    @Option(names = "--event", description = "event types, for example VmMigrated (comma-separated)") String event;
+
+    @Option(names = "--id", description = "one entity's events") String id;
+
+    @Override
+    public Integer call() {
+      StringBuilder q = new StringBuilder("/v1/events?format=ndjson");
+      if (!follow) q.append("&heartbeat=1500");
+      if (since != null) q.append("&since=").append(enc(since));
+      if (type != null) q.append("&type=").append(enc(type));
+      if (event != null) q.append("&event=").append(enc(event));
+      if (id != null) q.append("&id=").append(enc(id));
+      root.api().stream("GET", q.toString(), null, line -> {
+        if (line.path("type").asText().equals("heartbeat")) return follow;
+        if ("json".equals(root.output)) System.out.println(line);
+        else System.out.printf("%s  %-8s %-24s #%-3d %-22s %s%n", line.path("time").asText(), line.path("entityType").asText(),
+            line.path("entityId").asText(), line.path("sequenceNr").asLong(), line.path("eventType").asText(), line.path("offset").asText());
+        System.out.flush();
+        return true;
+      });
+      return 0;
+    }
+  }
+
+  @Command(name = "audit", mixinStandardHelpOptions = true, description = "Replay the journal: timelines, past states, invariants.")
+  static final class AuditCommand {
+    @ParentCommand FerryCli root;
+
+    @Command(name = "vm", mixinStandardHelpOptions = true, description = "A VM's timeline with the cause of each step, and its state at --at.")
+    int vm(@Parameters(paramLabel = "ID") String id, @Option(names = "--at", description = "an ISO-8601 time (default: now)") String at) {
+      return timeline("/v1/audit/vms/" + enc(id) + (at == null ? "" : "?at=" + enc(at)));
+    }
+
+    @Command(name = "slot", mixinStandardHelpOptions = true, description = "A timeslot's timeline, and its state at --at.")
+    int slot(@Parameters(paramLabel = "ID") String id, @Option(names = "--at", description = "an ISO-8601 time (default: now)") String at) {
+      return timeline("/v1/audit/timeslots/" + enc(id) + (at == null ? "" : "?at=" + enc(at)));
+    }
+
+    private int timeline(String path) {
+      JsonNode t = root.api().get(path);
+      if ("json".equals(root.output)) {
+        Output.print(System.out, "json", t);
+        return 0;
+      }
+      Output.print(System.out, "table", t.path("steps"), "sequenceNr", "at", "event", "stageAfter", "cause", "by", "detail");
+      System.out.println();
+      System.out.println("state at " + t.path("at").asText() + ": " + (t.path("stateAt").isNull() ? "(did not exist)" : t.path("stateAt").path("stage").asText()
+          + " " + t.path("stateAt")));
+      return 0;
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Check invariants over the whole journal (admin); exit 6 naming each violation.")
+    int verify() {
+      JsonNode v = root.api().get("/v1/audit/verify");
+      if ("json".equals(root.output)) Output.print(System.out, "json", v);
+      else {
+        System.out.println("checked " + v.path("entities").asInt() + " entities, " + v.path("events").asLong() + " events");
+        for (JsonNode violation : v.path("violations")) System.out.println("VIOLATION " + violation.path("rule").asText() + ": " + violation.path("message").asText());
+        if (v.path("ok").asBoolean()) System.out.println("ok: no violations");
+      }
+      return v.path("ok").asBoolean() ? 0 : CliFailure.VIOLATIONS;
+    }
+  }
+
+  @Command(name = "user", mixinStandardHelpOptions = true, description = "Manage API users (on the control member's machine).")
+  static final class UserCommand {
+    @Command(name = "add", mixinStandardHelpOptions = true,
+        description = "Add a user (or give one a new token) in the users file, and print the token once.")
+    int add(@Parameters(paramLabel = "NAME") String name, @Option(names = "--admin", description = "an admin sees and controls everything") boolean admin,
+        @Option(names = "--users-file", description = "default: $FERRY_USERS_FILE or ~/.ferry/users.json") Path file) throws Exception {
+      Path f = file != null ? file : Path.of(System.getenv().getOrDefault("FERRY_USERS_FILE", System.getProperty("user.home") + "/.ferry/users.json"));
+      try {
+        System.out.println(Users.addUser(f, name, admin));
+      } catch (IllegalArgumentException e) {
+        throw new CliFailure(CliFailure.USAGE, e.getMessage());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "config", mixinStandardHelpOptions = true, description = "The CLI's saved server and token.")
+  static final class ConfigCommand {
+    @ParentCommand FerryCli root;
+
+    @Command(name = "set", mixinStandardHelpOptions = true, description = "Save --server and/or --token in the config file.")
+    int set() {
+      if (root.server == null && root.token == null) throw new CliFailure(CliFailure.USAGE, "give --server and/or --token to save");
+      CliConfig.write(root.server, root.token);
+      System.out.println("saved to " + CliConfig.file());
+      return 0;
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show what the CLI would use.")
+    int show() {
+      CliConfig c = CliConfig.resolve(null, null);
+      System.out.println("config file: " + CliConfig.file());
+      System.out.println("server: " + c.server());
+      System.out.println("token: " + (c.token() == null ? "(none)" : c.token().substring(0, Math.min(6, c.token().length())) + "…"));
+      return 0;
+    }
+  }
+}
