@@ -5,9 +5,10 @@ set -euo pipefail
 
 PORT=25520
 SEEDS=()
+API=()
 usage() {
   cat <<USAGE
-Usage: ops/control-plane.sh start|stop|status [--port PORT] [--seed HOST:PORT]...
+Usage: ops/control-plane.sh start|stop|status [--port PORT] [--seed HOST:PORT]... [--api-port P]
 
   start   start Cassandra (ops/cassandra.sh) if it is not running, then a control member on
           127.0.0.1:PORT in the background; waits until the member is up. Idempotent.
@@ -17,6 +18,7 @@ Usage: ops/control-plane.sh start|stop|status [--port PORT] [--seed HOST:PORT]..
   --port PORT       the member's cluster port [25520]
   --seed HOST:PORT  join the cluster of that member instead of founding one; repeatable.
                     A second member: ops/control-plane.sh start --port 25521 --seed 127.0.0.1:25520
+  --api-port P      its HTTP API port [8080; a member started with --seed: any free port]
 
 Logs: \$FERRY_STATE/control-PORT.log (FERRY_STATE=$FERRY_STATE)
 USAGE
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT=$2; shift 2 ;;
     --seed) SEEDS+=(--seed "$2"); shift 2 ;;
+    --api-port) API=(--api-port "$2"); shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
   esac
@@ -43,7 +46,8 @@ start() {
   fi
   "$FERRY_ROOT/ops/build.sh"
   say "starting a control member on 127.0.0.1:$PORT (log: $LOG)"
-  nohup "$FERRY_ROOT/bin/ferry-control" --port "$PORT" "${SEEDS[@]}" > "$LOG" 2>&1 < /dev/null &
+  if [ ${#SEEDS[@]} -gt 0 ] && [ ${#API[@]} -eq 0 ]; then API=(--api-port 0); fi   # a second member: any free API port
+  nohup "$FERRY_ROOT/bin/ferry-control" --port "$PORT" "${SEEDS[@]}" "${API[@]}" > "$LOG" 2>&1 < /dev/null &
   echo $! > "$PID_FILE"
   local deadline=$((SECONDS + 90))
   until grep -q "ferry-control up" "$LOG" 2>/dev/null; do

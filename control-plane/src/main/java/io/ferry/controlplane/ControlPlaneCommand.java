@@ -32,6 +32,12 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "HOST:PORT", description = "a member to join; repeatable")
   List<String> seeds = new ArrayList<>();
 
+  @Option(names = "--api-port", description = "HTTP API port, 0 for any free one (default: ferry.api.port, 8080)")
+  Integer apiPort;
+
+  @Option(names = "--no-api", description = "do not serve the HTTP API on this member")
+  boolean noApi;
+
   @Option(names = "--cassandra", paramLabel = "HOST:PORT",
       description = "Cassandra's CQL address (default: $FERRY_CASSANDRA or 127.0.0.1:9042)")
   String cassandra;
@@ -51,6 +57,8 @@ public final class ControlPlaneCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Config overrides = ControlPlane.overrides(host, port, seeds)
         .withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef(true));
+    if (apiPort != null) overrides = overrides.withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(apiPort));
+    if (noApi) overrides = overrides.withValue("ferry.api.enabled", ConfigValueFactory.fromAnyRef(false));
     if (cassandra != null) {
       overrides = overrides.withValue("ferry.cassandra.contact-points", ConfigValueFactory.fromAnyRef(cassandra));
     }
@@ -69,10 +77,22 @@ public final class ControlPlaneCommand implements Callable<Integer> {
       }
       throw e;
     }
+    String api;
+    try {
+      api = config.getBoolean("ferry.api.enabled")
+          ? ", API http:/" + ControlPlane.api(system).toCompletableFuture().join().localAddress()
+          : ", API disabled";
+    } catch (RuntimeException e) {
+      System.err.println("error: the HTTP API cannot listen on " + config.getString("ferry.api.host") + ":"
+          + config.getInt("ferry.api.port") + " (" + e.getMessage() + "); choose another with --api-port");
+      system.terminate();
+      return 2;
+    }
+    String apiText = api;
     org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> System.out.println(
         "ferry-control up: " + Cluster.get(system).selfMember().address() + " roles "
             + Cluster.get(system).selfMember().getRoles() + ", journal in Cassandra at "
-            + config.getString("ferry.cassandra.contact-points")));
+            + config.getString("ferry.cassandra.contact-points") + apiText));
     system.getWhenTerminated().toCompletableFuture().join();
     return 0;
   }

@@ -51,7 +51,8 @@ final class AuditApi extends ApiSupport {
               Instant when = time(at);
               String owner = entries.isEmpty() ? null : ((VmEvent.VmRequested) entries.get(0).event()).spec().owner();
               if (owner == null || (!user.admin() && !owner.equals(user.name()))) throw ApiError.notFound("VM " + id + " not found");
-              return json(200, new Timeline("vm", id, when, Views.vm(Replay.vmStateAt(id, entries, when)), Replay.vmTimeline(id, entries)));
+              var state = Replay.vmStateAt(id, entries, when);
+              return json(200, new Timeline("vm", id, when, state.facts().spec() == null ? null : Views.vm(state), Replay.vmTimeline(id, entries)));
             }))))),
         path(PathMatchers.segment("timeslots").slash(PathMatchers.segment()), id -> get(() -> parameterOptional("at", at ->
             respond(safely(() -> entries("Timeslot|" + id)).thenApply(entries -> {
