@@ -71,6 +71,9 @@ public final class DemoScenario implements Callable<Integer> {
       description = "the two nodes whose agents run (default: ${DEFAULT-VALUE})")
   List<String> nodes;
 
+  @Option(names = "--user", defaultValue = "demo", description = "the user who owns the demo's VM (default: ${DEFAULT-VALUE})")
+  String user;
+
   @Option(names = "--state-root", required = true, paramLabel = "DIR",
       description = "the folder holding each agent's state folder (<DIR>/<node>), to read guest consoles")
   Path stateRoot;
@@ -146,7 +149,7 @@ public final class DemoScenario implements Callable<Integer> {
     String run = UUID.randomUUID().toString().substring(0, 6);
     String s1 = "slot1-" + run, s2 = "slot2-" + run;
     String vm = "vm-" + run;
-    Cause alice = Cause.user("alice");
+    Cause alice = Cause.user(user);
     Instant now = Instant.now();
 
     step("-- the node agents of " + node1 + " and " + node2 + " register their nodes");
@@ -160,13 +163,13 @@ public final class DemoScenario implements Callable<Integer> {
     TimeslotRequest req = new TimeslotRequest(2, 2048, Duration.ofMinutes(10), "demo");
     for (var sn : List.of(List.of(s1, node1), List.of(s2, node2))) {
       String slot = sn.get(0);
-      await(entities.timeslot(slot, r -> new Timeslot.RequestTimeslot("alice", req, "local", alice, r)));
+      await(entities.timeslot(slot, r -> new Timeslot.RequestTimeslot(user, req, "local", alice, r)));
       await(entities.timeslot(slot, r -> new Timeslot.RecordSubmitted("job-" + slot, r)));
       step(describe(await(entities.timeslot(slot, r -> new Timeslot.Activate(sn.get(1), now, now.plus(req.walltime()), r)))));
     }
 
-    step("-- alice creates a tiny VM; it is placed on " + s1 + " and its agent boots it in QEMU");
-    step(describe(await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec("alice", Flavour.TINY, "tiny", VmMode.DYNAMIC), alice, r)))));
+    step("-- " + user + " creates a tiny VM; it is placed on " + s1 + " and its agent boots it in QEMU");
+    step(describe(await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), alice, r)))));
     reserve(s1, vm);
     step(describe(await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(s1, node1), alice, r)))));
     step(describe(poll("VM " + vm + " to run", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Running"))));
@@ -197,7 +200,7 @@ public final class DemoScenario implements Callable<Integer> {
     await(entities.timeslot(s2, r -> new Timeslot.FreeCapacity(vm, r)));
     Instant later = Instant.now();
     String s3 = "slot3-" + run;
-    await(entities.timeslot(s3, r -> new Timeslot.RequestTimeslot("alice", req, "local", alice, r)));
+    await(entities.timeslot(s3, r -> new Timeslot.RequestTimeslot(user, req, "local", alice, r)));
     await(entities.timeslot(s3, r -> new Timeslot.RecordSubmitted("job-" + s3, r)));
     step(describe(await(entities.timeslot(s3, r -> new Timeslot.Activate(node1, later, later.plus(req.walltime()), r)))));
     reserve(s3, vm);
@@ -206,7 +209,7 @@ public final class DemoScenario implements Callable<Integer> {
         s -> s.stage().equals("Running") && s.facts().placement().nodeId().equals(node1))));
     step("the guest went on counting on " + node1 + ": " + guest(node1, vm, 3) + " (when saved: " + suspended + ")");
 
-    step("-- alice stops the VM");
+    step("-- " + user + " stops the VM");
     await(entities.vm(vm, r -> new Vm.StopVm(alice, r)));
     step(describe(poll("VM " + vm + " to stop", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Stopped"))));
     tryIt("migrating the stopped VM", entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s1, node1), alice, r)));
