@@ -1,5 +1,6 @@
 /**
- * Load tests and benchmarks (to come, see the load-tests issue): simulated clusters on the
- * process-less hypervisor driver against the real Cassandra journal, and real-QEMU benchmarks.
+ * Benchmarks. {@link io.ferry.loadtests.StreamLagBenchmark} measures the event stream's lag from
+ * persist to subscriber ({@code ops/bench stream-lag}). Simulated clusters at scale on the
+ * process-less hypervisor driver come with the load-tests issue.
  */
 package io.ferry.loadtests;
