@@ -77,6 +77,7 @@ class ClusterJournalIT {
   static Config memberConfig(int port, List<String> seeds) {
     Config overrides = ControlPlane.overrides("127.0.0.1", port, seeds)
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
+        .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
         .withValue("ferry.control.passivate-after", ConfigValueFactory.fromAnyRef("3s"))
         .withValue("ferry.control.split-brain-stable-after", ConfigValueFactory.fromAnyRef("3s"));
     return ControlPlane.config(overrides.withFallback(ConfigFactory.empty()));

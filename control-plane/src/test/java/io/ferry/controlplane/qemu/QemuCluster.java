@@ -61,6 +61,7 @@ final class QemuCluster implements AutoCloseable {
     root = Files.createTempDirectory(Path.of("/tmp"), "fe");
     Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
+        .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
         .withValue("ferry.control.agent-lookup-timeout", ConfigValueFactory.fromAnyRef("10s"));
     control = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
     controlPort = Cluster.get(control).selfMember().address().getPort().get();
