@@ -17,7 +17,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -34,7 +33,9 @@ import org.apache.pekko.cluster.typed.Join;
 public final class ControlPlane {
   public static final String SYSTEM_NAME = "ferry";
 
-  private static final Map<ActorSystem<?>, CompletionStage<ServerBinding>> API_BINDINGS = new ConcurrentHashMap<>();
+  /** By identity: actor systems compare equal by name, and tests run several named "ferry". */
+  private static final Map<ActorSystem<?>, CompletionStage<ServerBinding>> API_BINDINGS =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
   private ControlPlane() {}
 
@@ -100,7 +101,10 @@ public final class ControlPlane {
       Node.init(system, role, clock);
       if (system.settings().config().getBoolean("ferry.api.enabled")) {
         Catalog catalog = Catalog.follow(system);
-        API_BINDINGS.put(system, HttpApi.start(system, Entities.of(system), catalog));
+        CompletionStage<ServerBinding> binding = HttpApi.start(system, Entities.of(system), catalog);
+        binding.thenAccept(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(3), system));
+        API_BINDINGS.put(system, binding);
+        system.getWhenTerminated().thenRun(() -> API_BINDINGS.remove(system));
       }
       return Behaviors.empty();
     });
