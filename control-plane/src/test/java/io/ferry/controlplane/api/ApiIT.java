@@ -152,6 +152,10 @@ class ApiIT {
     assertEquals("debug", api.call("GET", "/v1/timeslots/" + id, api.aliceToken, null).json().path("partition").asText());
     assertEquals("Cancelled", api.call("POST", "/v1/timeslots/" + id + "/release", api.aliceToken, "{}").json().path("stage").asText());
     assertProblem(api.call("POST", "/v1/timeslots/" + id + "/release", api.aliceToken, "{}"), 409, "is Cancelled");
+    JsonNode audit = api.call("GET", "/v1/audit/timeslots/" + id, api.aliceToken, null).json();
+    assertEquals(List.of("TimeslotRequested", "TimeslotCancelled"), audit.path("steps").findValuesAsText("event"));
+    assertEquals("Cancelled", audit.path("stateAt").path("stage").asText());
+    assertProblem(api.call("GET", "/v1/audit/timeslots/" + id, api.bobToken, null), 404, "not found");
   }
 
   @Test

@@ -56,16 +56,22 @@ final class QemuCluster implements AutoCloseable {
   final int controlPort;
   final Entities entities;
 
+  final String userToken;
+  final String apiUrl;
+
   QemuCluster() throws IOException {
     TestImages.dir();
     root = Files.createTempDirectory(Path.of("/tmp"), "fe");
+    userToken = io.ferry.controlplane.api.Users.addUser(root.resolve("users.json"), "alice", false);
     Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
+        .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(root.resolve("users.json").toString()))
         .withValue("ferry.control.agent-lookup-timeout", ConfigValueFactory.fromAnyRef("10s"));
     control = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
     controlPort = Cluster.get(control).selfMember().address().getPort().get();
     entities = new Entities(control, ASK);
+    apiUrl = "http:/" + ControlPlane.api(control).toCompletableFuture().join().localAddress();
   }
 
   String node(String name) {

@@ -151,6 +151,36 @@ class VmOnQemuIT {
   }
 
   @Test
+  void theApisWatchedMigrationStreamsProgressThenTheMovedVm() throws Exception {
+    String vm = cluster.createRunning("watch", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    VmHandle before = cluster.handle(a, vm);
+    TestImages.awaitCounting(QemuCluster.console(before), 3);
+    String target = "slot-w-" + cluster.run;
+    java.time.Instant now = java.time.Instant.now();
+    cluster.entities.timeslot(target, r -> new io.ferry.controlplane.entity.Timeslot.RequestTimeslot("alice",
+        new io.ferry.journal.timeslot.TimeslotRequest(2, 2048, Duration.ofHours(1), ""), "local", Cause.user("alice"), r)).toCompletableFuture().join();
+    cluster.entities.timeslot(target, r -> new io.ferry.controlplane.entity.Timeslot.RecordSubmitted("1", r)).toCompletableFuture().join();
+    cluster.entities.timeslot(target, r -> new io.ferry.controlplane.entity.Timeslot.Activate(b, now, now.plusSeconds(3600), r)).toCompletableFuture().join();
+    var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(cluster.apiUrl + "/v1/vms/" + vm + "/migrate?watch=true"))
+        .header("Authorization", "Bearer " + cluster.userToken).header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"timeslot\":\"" + target + "\"}")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofLines());
+    assertEquals(202, response.statusCode());
+    List<com.fasterxml.jackson.databind.JsonNode> lines = new ArrayList<>();
+    for (String line : (Iterable<String>) response.body()::iterator) lines.add(io.ferry.controlplane.api.ApiJson.MAPPER.readTree(line));
+    assertEquals("started", lines.get(0).path("type").asText());
+    var done = lines.get(lines.size() - 1);
+    assertEquals("done", done.path("type").asText(), lines.toString());
+    assertEquals(b, done.path("vm").path("node").asText());
+    List<Integer> percents = lines.stream().filter(l -> l.path("type").asText().equals("progress")).map(l -> l.path("percent").asInt()).toList();
+    assertTrue(!percents.isEmpty() && percents.get(percents.size() - 1) == 100, "progress " + percents);
+    QemuCluster.assertContinued(before, cluster.handle(b, vm));
+    stopAndAwait(vm);
+  }
+
+  @Test
   void aFlavourTooSmallToBootFailsTheVmWithTheReason() {
     String vm = cluster.createRunning("micro", a, new Flavour("micro", 1, 64), "tiny");
     VmState failed = cluster.awaitVm(vm, s -> s instanceof VmState.Failed);
