@@ -147,13 +147,7 @@ final class QemuCluster implements AutoCloseable {
 
   /** The guest on {@code after} went on counting from where {@code before} stopped, without a boot. */
   static void assertContinued(VmHandle before, VmHandle after) {
-    GuestConsole.Count last = GuestConsole.last(console(before));
-    assertNotNull(last, "the source printed no counter");
-    TestImages.awaitCounting(console(after), 2);
-    GuestConsole.Count next = GuestConsole.counts(console(after)).get(0);
-    assertEquals(last.boot(), next.boot(), "boot id changed: the guest rebooted");
-    assertEquals(last.n() + 1, next.n(), "the counter did not go on where it stopped");
-    assertFalse(GuestConsole.booted(console(after)), "the new QEMU's console shows a boot");
+    TestImages.assertContinued(console(before), console(after));
   }
 
   List<VmEvent> journal(String vmId) {

@@ -2,6 +2,7 @@ package io.ferry.nodeagent.agent;
 
 import io.ferry.journal.agent.AgentCommand;
 import io.ferry.journal.agent.AgentCommand.*;
+import io.ferry.journal.agent.AgentLookup;
 import io.ferry.journal.agent.AgentReport;
 import io.ferry.journal.agent.IncomingReply;
 import io.ferry.journal.agent.MigrationProgress;
@@ -211,25 +212,7 @@ final class NodeAgentActor {
   }
 
   private CompletionStage<ActorRef<AgentCommand>> findAgent(String nodeId) {
-    CompletableFuture<ActorRef<AgentCommand>> found = new CompletableFuture<>();
-    lookup(nodeId, found, System.nanoTime() + settings.lookupTimeout().toNanos());
-    return found;
-  }
-
-  private void lookup(String nodeId, CompletableFuture<ActorRef<AgentCommand>> found, long deadline) {
-    var key = AgentCommand.serviceKey(nodeId);
-    AskPattern.<Receptionist.Command, Receptionist.Listing>ask(context.getSystem().receptionist(),
-            replyTo -> Receptionist.find(key, replyTo), Duration.ofSeconds(3), context.getSystem().scheduler())
-        .whenComplete((listing, error) -> {
-          Set<ActorRef<AgentCommand>> agents = listing == null ? Set.of() : listing.getServiceInstances(key);
-          if (!agents.isEmpty()) found.complete(agents.iterator().next());
-          else if (System.nanoTime() < deadline) {
-            context.getSystem().scheduler().scheduleOnce(Duration.ofMillis(200), () -> lookup(nodeId, found, deadline),
-                context.getSystem().executionContext());
-          } else {
-            found.completeExceptionally(new IllegalStateException("no agent of node " + nodeId + " is in the cluster"));
-          }
-        });
+    return AgentLookup.find(context.getSystem(), nodeId, settings.lookupTimeout());
   }
 
   private void prepareIncoming(PrepareIncoming c) {

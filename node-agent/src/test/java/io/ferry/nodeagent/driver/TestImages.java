@@ -34,6 +34,17 @@ public final class TestImages {
     }, console, "counter " + n);
   }
 
+  /** The guest on {@code after} went on counting from where {@code before} stopped, without a boot. */
+  public static void assertContinued(Path before, Path after) {
+    GuestConsole.Count last = GuestConsole.last(before);
+    if (last == null) throw new AssertionError("the source printed no counter on " + before);
+    awaitCounting(after, 2);
+    GuestConsole.Count next = GuestConsole.counts(after).get(0);
+    if (!last.boot().equals(next.boot())) throw new AssertionError("boot id changed from " + last.boot() + " to " + next.boot() + ": the guest rebooted");
+    if (next.n() != last.n() + 1) throw new AssertionError("the counter did not go on where it stopped: " + last.n() + " then " + next.n());
+    if (GuestConsole.booted(after)) throw new AssertionError("the new QEMU's console " + after + " shows a boot");
+  }
+
   private static void await(java.util.function.BooleanSupplier done, Path console, String what) {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (!done.getAsBoolean()) {

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class QemuDriver implements HypervisorDriver {
   private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
-  private static final long POLL_MS = 50;
+  static final long POLL_MS = 50;
 
   private final QemuSettings settings;
   private final Map<String, QemuVm> live = new ConcurrentHashMap<>();
@@ -219,7 +219,7 @@ public final class QemuDriver implements HypervisorDriver {
         "max-bandwidth", params.maxBandwidthBytesPerSec(), "downtime-limit", params.downtimeLimitMs()));
     vm.cancelRequested = false;
     vm.qmp.execute("migrate", Map.of("uri", targetUri));
-    MigrationOutcome outcome = follow(vm, params, new ProgressTracker(listener), "migration to " + targetUri);
+    MigrationOutcome outcome = QemuMigration.follow(vm, params, new ProgressTracker(listener), "migration to " + targetUri);
     if (outcome.completed()) stop(source);
     return outcome;
   }
@@ -228,64 +228,6 @@ public final class QemuDriver implements HypervisorDriver {
     vm(handle).qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(
         Map.of("capability", "auto-converge", "state", params.autoConverge()),
         Map.of("capability", "postcopy-ram", "state", params.postCopy()))));
-  }
-
-  /** Polls query-migrate until the migration ends, applying the deadline. */
-  private MigrationOutcome follow(QemuVm vm, MigrationParams params, ProgressTracker progress, String what) {
-    long start = System.nanoTime();
-    long deadline = start + params.deadline().toNanos();
-    boolean postCopyStarted = false;
-    String cancelReason = null;
-    while (true) {
-      JsonNode m;
-      try {
-        m = vm.qmp.execute("query-migrate");
-      } catch (QmpException e) {
-        return MigrationOutcome.failed(what + " of VM " + vm.handle.vmId() + ": lost QEMU: " + e.getMessage());
-      }
-      String status = m.path("status").asText();
-      JsonNode ram = m.path("ram");
-      long transferred = ram.path("transferred").asLong();
-      switch (status) {
-        case "completed":
-          progress.done(transferred);
-          return MigrationOutcome.completed(m.path("total-time").asLong(), m.path("downtime").asLong(), transferred, postCopyStarted);
-        case "failed":
-          ensureRunning(vm);
-          return MigrationOutcome.failed(what + " failed: " + m.path("error-desc").asText("QEMU gave no reason"));
-        case "cancelled":
-          ensureRunning(vm);
-          return MigrationOutcome.failed(cancelReason != null ? cancelReason : what + " was cancelled");
-        default:
-          progress.update(transferred, ram.path("remaining").asLong());
-      }
-      if (cancelReason == null && vm.cancelRequested) {
-        cancelReason = what + " was cancelled on request";
-        vm.qmp.execute("migrate_cancel");
-      } else if (cancelReason == null && System.nanoTime() > deadline && !postCopyStarted) {
-        if (params.postCopy() && status.equals("active")) {
-          log.info("VM {}: {} has not converged in {} s; switching to post-copy", vm.handle.vmId(), what, params.deadline().toSeconds());
-          vm.qmp.execute("migrate-start-postcopy");
-          postCopyStarted = true;
-        } else {
-          cancelReason = what + " did not converge within " + params.deadline().toMillis() + " ms ("
-              + transferred / (1 << 20) + " MiB sent, " + ram.path("remaining").asLong() / (1 << 20)
-              + " MiB left at " + params.maxBandwidthBytesPerSec() / (1 << 20) + " MiB/s); cancelled, the source runs on";
-          vm.qmp.execute("migrate_cancel");
-        }
-      }
-      sleep(POLL_MS);
-    }
-  }
-
-  /** After a failed or cancelled migration the source must run on. */
-  private void ensureRunning(QemuVm vm) {
-    try {
-      String status = vm.qmp.execute("query-status").path("status").asText();
-      if (!status.equals("running")) vm.qmp.execute("cont");
-    } catch (QmpException e) {
-      log.warn("VM {}: could not make sure the source runs on: {}", vm.handle.vmId(), e.getMessage());
-    }
   }
 
   @Override
@@ -340,7 +282,7 @@ public final class QemuDriver implements HypervisorDriver {
     setCapabilities(handle, fast);
     vm.qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", fast.maxBandwidthBytesPerSec()));
     vm.qmp.execute("migrate", Map.of("uri", "exec:cat > " + file));
-    MigrationOutcome outcome = follow(vm, fast, new ProgressTracker(MigrationListener.NONE), "saving to " + file);
+    MigrationOutcome outcome = QemuMigration.follow(vm, fast, new ProgressTracker(MigrationListener.NONE), "saving to " + file);
     if (!outcome.completed()) throw new HypervisorException("VM " + handle.vmId() + ": " + outcome.failure());
     stop(handle);
     try {
@@ -401,17 +343,4 @@ public final class QemuDriver implements HypervisorDriver {
     }
   }
 
-  /** A VM incarnation this driver controls. */
-  private static final class QemuVm {
-    final VmHandle handle;
-    final ProcessHandle process;
-    final QmpClient qmp;
-    volatile boolean cancelRequested;
-
-    QemuVm(VmHandle handle, ProcessHandle process, QmpClient qmp) {
-      this.handle = handle;
-      this.process = process;
-      this.qmp = qmp;
-    }
-  }
 }
