@@ -25,7 +25,7 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
   private final Lifecycle<S, E> lifecycle;
   private final Function<S, String> name;
   private final Map<Class<?>, Set<Class<? extends S>>> stagesByCommand = new LinkedHashMap<>();
-  private java.util.function.Consumer<S> afterPersist = s -> {};
+  private java.util.function.BiConsumer<S, S> afterPersist = (before, after) -> {};
 
   /**
    * @param name how a state names its entity in messages, for example {@code "VM vm-1"}
@@ -38,8 +38,8 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
     this.name = name;
   }
 
-  /** Runs after every persist, with the new state: where the entity starts its side effects. */
-  StageHandlers<C, E, S> afterPersist(java.util.function.Consumer<S> sideEffects) {
+  /** Runs after every persist, with the states before and after: where side effects start. */
+  StageHandlers<C, E, S> afterPersist(java.util.function.BiConsumer<S, S> sideEffects) {
     this.afterPersist = sideEffects;
     return this;
   }
@@ -88,7 +88,8 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
 
   private ReplyEffect<E, S> effect(S state, C cmd, Decision<E> decision) {
     if (decision instanceof Decision.Persist<E> persist) {
-      return effects.persist(persist.events()).thenRun(afterPersist::accept).thenReply(cmd.replyTo(), StatusReply::success);
+      return effects.persist(persist.events()).thenRun(after -> afterPersist.accept(state, after))
+          .thenReply(cmd.replyTo(), StatusReply::success);
     }
     if (decision instanceof Decision.Reject<E> reject) {
       return effects.reply(cmd.replyTo(), StatusReply.error(name.apply(state) + ": " + reject.reason()));

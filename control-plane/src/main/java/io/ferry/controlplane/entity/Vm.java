@@ -105,27 +105,43 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
 
   /** Starts sharding of VM entities on members with {@code role}; they reach agents through {@code agents}. */
   public static void init(ActorSystem<?> system, String role, Clock clock, AgentLink agents) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents)).withRole(role));
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Capacity capacity = (timeslotId, vmId) -> sharding.entityRefFor(Timeslot.ENTITY_KEY, timeslotId)
+        .tell(new Timeslot.FreeCapacity(vmId, system.ignoreRef()));
+    sharding.init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents, capacity)).withRole(role));
+  }
+
+  /** Gives a VM's room on a timeslot back when it leaves (idempotent on the timeslot's side). */
+  @FunctionalInterface
+  public interface Capacity {
+    void free(String timeslotId, String vmId);
+
+    Capacity NONE = (t, v) -> {};
   }
 
   public static Behavior<Command> create(String vmId, Clock clock, AgentLink agents) {
-    return Behaviors.setup(context -> new Vm(context, vmId, clock, agents));
+    return create(vmId, clock, agents, Capacity.NONE);
+  }
+
+  public static Behavior<Command> create(String vmId, Clock clock, AgentLink agents, Capacity capacity) {
+    return Behaviors.setup(context -> new Vm(context, vmId, clock, agents, capacity));
   }
 
   private final ActorContext<Command> context;
   private final String vmId;
   private final Clock clock;
   private final AgentLink agents;
+  private final Capacity capacity;
   /** Who watches the migration in flight; not journaled, so lost (null) after a recovery. */
   private ActorRef<MigrationProgress> progressTo;
 
-  private Vm(ActorContext<Command> context, String vmId, Clock clock, AgentLink agents) {
+  private Vm(ActorContext<Command> context, String vmId, Clock clock, AgentLink agents, Capacity capacity) {
     super(PersistenceId.of(ENTITY_KEY.name(), vmId));
     this.context = context;
     this.vmId = vmId;
     this.clock = clock;
     this.agents = agents;
+    this.capacity = capacity;
   }
 
   @Override
@@ -163,8 +179,22 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .on(ReportLost.class, VmLost.class, this::lost)
         .on(DeleteVm.class, VmDeleted.class, (s, c) -> Decision.persist(new VmDeleted(vmId, c.cause(), clock.instant())))
         .readOnly(GetVm.class)
-        .afterPersist(this::drive)
+        .afterPersist((before, after) -> {
+          freeLeftTimeslot(before, after);
+          drive(after);
+        })
         .build();
+  }
+
+  /** The timeslot whose room the VM holds: where it is placed, unless it failed. */
+  private static String heldTimeslot(VmState state) {
+    Placement p = state.facts().placement();
+    return p == null || state instanceof VmState.Failed ? null : p.timeslotId();
+  }
+
+  private void freeLeftTimeslot(VmState before, VmState after) {
+    String left = heldTimeslot(before);
+    if (left != null && !left.equals(heldTimeslot(after))) capacity.free(left, vmId);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.ferry.controlplane.entity;
 import static io.ferry.controlplane.entity.EntityTestSupport.CLOCK;
 import static io.ferry.controlplane.entity.EntityTestSupport.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,11 +54,15 @@ class VmTest {
   /** Records what the entity sends to agents; node "gone" has no agent. */
   final RecordingLink link = new RecordingLink();
 
+  /** Timeslot rooms the entity gave back, as "vm@slot". */
+  final List<String> freed = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   /** Every event type some test persisted: checked against the lifecycle after all tests. */
   private final Set<Class<?>> persisted = new HashSet<>();
 
   private EventSourcedBehaviorTestKit<Command, VmEvent, VmState> vm() {
-    return EventSourcedBehaviorTestKit.create(testKit.system(), Vm.create("vm-" + UUID.randomUUID(), CLOCK, link));
+    return EventSourcedBehaviorTestKit.create(testKit.system(), Vm.create("vm-" + UUID.randomUUID(), CLOCK, link,
+        (slot, vm) -> freed.add(vm + "@" + slot)));
   }
 
   private StatusReply<VmState> run(EventSourcedBehaviorTestKit<Command, VmEvent, VmState> vm,
@@ -268,6 +273,18 @@ class VmTest {
     run(vm, ReportResumed::new);
     run(vm, r -> new StopVm(USER, r));
     assertInstanceOf(AgentCommand.StopVm.class, link.last(id, "node-a"));
+  }
+
+  @Test
+  void leavingATimeslotGivesItsRoomBack() {
+    var vm = at(VmState.Running.class);
+    String id = vm.getState().vmId();
+    run(vm, r -> new MigrateVm(B, USER, r));
+    assertFalse(freed.contains(id + "@slot-a"), "not while migrating");
+    run(vm, r -> new ReportMigrated(new MigrationStats(1, 1, 1), r));
+    assertTrue(freed.contains(id + "@slot-a"), freed.toString());
+    run(vm, r -> new ReportFailed("qemu died", r));
+    assertTrue(freed.contains(id + "@slot-b"), "a failed VM holds no room: " + freed);
   }
 
   @Test
