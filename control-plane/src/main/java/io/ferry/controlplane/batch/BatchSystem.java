@@ -1,0 +1,49 @@
+package io.ferry.controlplane.batch;
+
+import io.ferry.journal.timeslot.TimeslotRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A batch system that grants timeslots, declared where timeslots are scheduled. {@link
+ * SlurmBatchSystem} drives a real Slurm; {@link LocalBatchSystem} runs agents as local processes
+ * for machines without one. Calls block briefly (a command or two); failures are
+ * {@link BatchException}s saying what the batch system said and what to do.
+ */
+public interface BatchSystem {
+  /** The backend's name, as timeslots record it ("slurm", "local"). */
+  String name();
+
+  /** Submits one job for a timeslot and returns its job id. */
+  String submit(JobSpec job);
+
+  /** What the job is doing now. */
+  JobStatus status(String jobId);
+
+  /** Cancels the job (its processes get SIGTERM, then SIGKILL). Cancelling an ended job is a no-op. */
+  void cancel(String jobId);
+
+  /** Sends the job's early-warning signal now (USR1 to the job's main process). */
+  void warn(String jobId);
+
+  /**
+   * One job: run {@code command} (the agent) on one node with the request's resources for its
+   * walltime; the batch system signals USR1 {@code warningLead} before the end.
+   */
+  record JobSpec(String name, TimeslotRequest request, Duration warningLead, List<String> command,
+      Map<String, String> environment) {}
+
+  /** A job's state as the batch system reports it; node, start and end are null until known. */
+  record JobStatus(String jobId, JobState state, String node, Instant start, Instant end, String reason) {}
+
+  enum JobState {
+    PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, UNKNOWN;
+
+    /** Whether the job is over; COMPLETING (its processes are being killed) is not yet. */
+    public boolean ended() {
+      return this != PENDING && this != RUNNING && this != COMPLETING && this != UNKNOWN;
+    }
+  }
+}
