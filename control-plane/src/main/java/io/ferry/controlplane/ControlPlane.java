@@ -6,6 +6,12 @@ import com.typesafe.config.ConfigValueFactory;
 import io.ferry.controlplane.agents.AgentGateway;
 import io.ferry.controlplane.api.Catalog;
 import io.ferry.controlplane.api.HttpApi;
+import io.ferry.controlplane.batch.BatchSystems;
+import io.ferry.controlplane.timeslots.Evacuation;
+import io.ferry.controlplane.timeslots.TimeslotKeeper;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
 import io.ferry.controlplane.agents.ReceptionistAgentLink;
 import io.ferry.controlplane.entity.Node;
 import io.ferry.controlplane.entity.Timeslot;
@@ -97,10 +103,20 @@ public final class ControlPlane {
       ActorRef<AgentReport> gateway = context.spawn(AgentGateway.create(), "agent-gateway");
       Duration lookup = system.settings().config().getDuration("ferry.control.agent-lookup-timeout");
       Vm.init(system, role, clock, new ReceptionistAgentLink(system, gateway, lookup));
-      Timeslot.init(system, role, clock);
+      var config = system.settings().config();
+      var self = system.address();
+      BatchSystems batch = config.getBoolean("ferry.timeslots.enabled")
+          ? new BatchSystems(config, clock, self.getHost().get() + ":" + self.getPort().get()) : null;
+      Timeslot.init(system, role, clock, batch);
       Node.init(system, role, clock);
-      if (system.settings().config().getBoolean("ferry.api.enabled")) {
-        Catalog catalog = Catalog.follow(system);
+      Catalog catalog = Catalog.follow(system);
+      if (batch != null) {
+        Evacuation evacuation = new Evacuation(catalog, Entities.of(system), clock, batch.warningLead(), config);
+        ClusterSingleton.get(system).init(SingletonActor.of(TimeslotKeeper.create(catalog, Entities.of(system), batch,
+            evacuation, clock, config.getDuration("ferry.timeslots.tick")), "timeslot-keeper")
+            .withSettings(ClusterSingletonSettings.create(system).withRole(role)));
+      }
+      if (config.getBoolean("ferry.api.enabled")) {
         CompletionStage<ServerBinding> binding = HttpApi.start(system, Entities.of(system), catalog);
         binding.thenAccept(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(3), system));
         API_BINDINGS.put(system, binding);

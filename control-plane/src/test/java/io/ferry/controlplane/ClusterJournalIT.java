@@ -78,6 +78,7 @@ class ClusterJournalIT {
     Config overrides = ControlPlane.overrides("127.0.0.1", port, seeds)
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
+        .withValue("ferry.timeslots.enabled", ConfigValueFactory.fromAnyRef(false))
         .withValue("ferry.control.passivate-after", ConfigValueFactory.fromAnyRef("3s"))
         .withValue("ferry.control.split-brain-stable-after", ConfigValueFactory.fromAnyRef("3s"));
     return ControlPlane.config(overrides.withFallback(ConfigFactory.empty()));

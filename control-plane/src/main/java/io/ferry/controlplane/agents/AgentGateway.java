@@ -47,6 +47,14 @@ public final class AgentGateway {
           .onMessage(ResumeFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportResumeFailed(r.reason(), ref)))
           .onMessage(AgentReport.Stopped.class, r -> toVm(entities, r.vmId(), Vm.ReportStopped::new))
           .onMessage(StopFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.reason(), ref)))
+          .onMessage(TimeslotWarning.class, r -> {
+            entities.timeslot(r.timeslotId(), ref -> new io.ferry.controlplane.entity.Timeslot.MarkExpiring(
+                "the batch system's warning signal reached the agent of node " + r.nodeId(), ref))
+                .whenComplete((s, e) -> {
+                  if (e != null) log.info("warning for timeslot {} not applied: {}", r.timeslotId(), e.getMessage());
+                });
+            return Behaviors.same();
+          })
           .build();
     });
   }

@@ -47,6 +47,7 @@ public final class LocalBatchSystem implements BatchSystem {
     ProcessBuilder pb = new ProcessBuilder(spec.command());
     pb.environment().putAll(spec.environment());
     pb.environment().put("FERRY_LOCAL_NODE", node);
+    pb.environment().put("FERRY_LOCAL_JOB", id);
     try {
       Files.createDirectories(logDir);
       pb.redirectErrorStream(true).redirectOutput(logDir.resolve(spec.name() + ".out").toFile());

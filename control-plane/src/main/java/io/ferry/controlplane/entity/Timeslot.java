@@ -10,7 +10,14 @@ import io.ferry.journal.timeslot.TimeslotState;
 import io.ferry.journal.timeslot.TimeslotState.TimeslotFacts;
 import java.time.Clock;
 import java.time.Instant;
+import io.ferry.controlplane.batch.BatchSystem;
+import io.ferry.controlplane.batch.BatchSystems;
+import java.util.Map;
 import java.util.Set;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -69,22 +76,57 @@ public final class Timeslot
 
   public record GetTimeslot(ActorRef<StatusReply<TimeslotState>> replyTo) implements Command {}
 
-  public static void init(ActorSystem<?> system, String role, Clock clock) {
+  /** Starts sharding of timeslots on members with {@code role}; {@code batch} submits their jobs (null: none). */
+  public static void init(ActorSystem<?> system, String role, Clock clock, BatchSystems batch) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock)).withRole(role));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, batch)).withRole(role));
   }
 
   public static Behavior<Command> create(String timeslotId, Clock clock) {
-    return new Timeslot(timeslotId, clock);
+    return create(timeslotId, clock, null);
   }
 
+  public static Behavior<Command> create(String timeslotId, Clock clock, BatchSystems batch) {
+    return Behaviors.setup(context -> new Timeslot(context, timeslotId, clock, batch));
+  }
+
+  private final ActorContext<Command> context;
   private final String timeslotId;
   private final Clock clock;
+  private final BatchSystems batch;
 
-  private Timeslot(String timeslotId, Clock clock) {
+  private Timeslot(ActorContext<Command> context, String timeslotId, Clock clock, BatchSystems batch) {
     super(PersistenceId.of(ENTITY_KEY.name(), timeslotId));
+    this.context = context;
     this.timeslotId = timeslotId;
     this.clock = clock;
+    this.batch = batch;
+  }
+
+  /**
+   * A requested timeslot is submitted to its batch backend, after the request is persisted and
+   * again after a recovery that finds it still unsubmitted (a crash between submit and record can
+   * submit twice; the keeper cancels a job whose timeslot already has another).
+   */
+  private void submit(TimeslotState state) {
+    if (batch == null || !(state instanceof TimeslotState.Requested)) return;
+    var f = state.facts();
+    var job = new BatchSystem.JobSpec("ferry-" + timeslotId, f.request(), batch.warningLead(), batch.agentCommand(),
+        Map.of("FERRY_TIMESLOT", timeslotId));
+    ActorRef<StatusReply<TimeslotState>> ignore = context.getSystem().ignoreRef();
+    context.pipeToSelf(batch.call(f.backend(), b -> b.submit(job)), (jobId, error) -> error == null
+        ? new RecordSubmitted(jobId, ignore)
+        : new FailTimeslot("the " + f.backend() + " batch system refused the job: " + rootMessage(error), ignore));
+  }
+
+  private static String rootMessage(Throwable e) {
+    while (e.getCause() != null) e = e.getCause();
+    return e.getMessage();
+  }
+
+  @Override
+  public SignalHandler<TimeslotState> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::submit).build();
   }
 
   @Override
@@ -119,6 +161,7 @@ public final class Timeslot
             ? Decision.persist(new CapacityFreed(timeslotId, c.vmId(), clock.instant()))
             : Decision.unchanged())
         .readOnly(GetTimeslot.class)
+        .afterPersist((before, after) -> submit(after))
         .build();
   }
 

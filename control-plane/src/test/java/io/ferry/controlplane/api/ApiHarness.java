@@ -50,6 +50,7 @@ final class ApiHarness implements AutoCloseable {
     Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
+        .withValue("ferry.timeslots.enabled", ConfigValueFactory.fromAnyRef(false))
         .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(users.toString()))
         .withValue("ferry.api.heartbeat-interval", ConfigValueFactory.fromAnyRef("1s"))
         .withValue("ferry.control.agent-lookup-timeout", ConfigValueFactory.fromAnyRef("1s"));

@@ -66,6 +66,7 @@ final class QemuCluster implements AutoCloseable {
     Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
+        .withValue("ferry.timeslots.enabled", ConfigValueFactory.fromAnyRef(false))
         .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(root.resolve("users.json").toString()))
         .withValue("ferry.control.agent-lookup-timeout", ConfigValueFactory.fromAnyRef("10s"));
     control = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));

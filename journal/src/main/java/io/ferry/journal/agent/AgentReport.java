@@ -14,9 +14,15 @@ public sealed interface AgentReport extends FerrySerializable {
   /** The receptionist key of the control members' agent gateways. */
   ServiceKey<AgentReport> GATEWAY_KEY = ServiceKey.create(AgentReport.class, "ferry-agent-gateway");
 
-  /** An agent (re)joined from {@code nodeId}; answered with {@link Registered}. */
+  /**
+   * An agent (re)joined from {@code nodeId}; answered with {@link Registered}. An agent started
+   * inside a batch job names its {@code timeslotId} and {@code jobId} (both null otherwise).
+   */
   record RegisterAgent(int version, String nodeId, String hostname, NodeCapacity capacity,
-      ActorRef<AgentCommand> agent, ActorRef<Registered> replyTo) implements AgentReport {}
+      ActorRef<AgentCommand> agent, ActorRef<Registered> replyTo, String timeslotId, String jobId) implements AgentReport {}
+
+  /** The batch system's early-warning signal reached the agent of this timeslot: its end is near. */
+  record TimeslotWarning(String timeslotId, String nodeId) implements AgentReport {}
 
   /** The gateway's answer to {@link RegisterAgent}. */
   record Registered(String nodeId, boolean accepted, String reason) implements FerrySerializable {}

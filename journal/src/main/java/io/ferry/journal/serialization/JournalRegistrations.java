@@ -143,6 +143,7 @@ public final class JournalRegistrations implements KryoRegistrations {
         of(549, AgentReport.Resumed.class),
         of(550, AgentReport.ResumeFailed.class),
         of(551, AgentReport.Stopped.class),
-        of(552, AgentReport.StopFailed.class));
+        of(552, AgentReport.StopFailed.class),
+        of(553, AgentReport.TimeslotWarning.class));
   }
 }

@@ -13,7 +13,7 @@ import java.util.Set;
 
 /** The agent's settings, read from {@code ferry.agent.*} (see the node agent's reference.conf). */
 public record AgentSettings(String nodeId, String hostname, int cores, int memoryMiB, Path stateDir,
-    Path sharedDir, String driver, Config config) {
+    Path sharedDir, String driver, Config config, String timeslotId, String jobId) {
 
   public static AgentSettings from(Config config) {
     Config c = config.getConfig("ferry.agent");
@@ -25,8 +25,10 @@ public record AgentSettings(String nodeId, String hostname, int cores, int memor
     long totalMiB = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getTotalMemorySize() >> 20;
     int memory = c.getInt("memory-mib") > 0 ? c.getInt("memory-mib") : (int) totalMiB;
+    String timeslot = c.getString("timeslot-id");
+    String job = c.getString("job-id");
     return new AgentSettings(node, c.getString("hostname"), cores, memory, Path.of(c.getString("state-dir")),
-        Path.of(c.getString("shared-dir")), c.getString("driver"), c);
+        Path.of(c.getString("shared-dir")), c.getString("driver"), c, timeslot.isEmpty() ? null : timeslot, job.isEmpty() ? null : job);
   }
 
   /** The hypervisor driver the settings name. */

@@ -39,10 +39,13 @@ public final class NodeAgent {
       t.setDaemon(true);
       return t;
     });
+    java.util.concurrent.CompletableFuture<org.apache.pekko.actor.typed.ActorRef<Object>> agent = new java.util.concurrent.CompletableFuture<>();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
-      context.spawn(NodeAgentActor.create(settings, driver, pool), "agent");
+      agent.complete(context.spawn(NodeAgentActor.create(settings, driver, pool), "agent"));
       return Behaviors.empty();
     }), "ferry", config);
+    // Slurm's --signal=B:USR1@lead (and the local backend) warn the job's main process: this one.
+    sun.misc.Signal.handle(new sun.misc.Signal("USR1"), signal -> agent.thenAccept(a -> a.tell(new NodeAgentActor.Warned())));
     system.getWhenTerminated().thenRun(() -> {
       driver.detachAll();
       pool.shutdownNow();

@@ -45,6 +45,9 @@ final class NodeAgentActor {
   /** A driver step finished: apply {@code apply} to the bookkeeping, on the actor's thread. */
   private record Done(Runnable apply) {}
 
+  /** The batch system's early-warning signal (USR1) reached this process. */
+  record Warned() {}
+
   private final ActorContext<Object> context;
   private final AgentSettings settings;
   private final HypervisorDriver driver;
@@ -86,7 +89,24 @@ final class NodeAgentActor {
           return Behaviors.same();
         })
         .onMessage(AgentCommand.class, this::onCommand)
+        .onMessage(Warned.class, w -> {
+          warnControlPlane();
+          return Behaviors.same();
+        })
         .build();
+  }
+
+  /** Tells a control member's gateway that this timeslot's end is near (the batch system said so). */
+  private void warnControlPlane() {
+    if (settings.timeslotId() == null) {
+      context.getLog().warn("got the batch system's warning signal, but this agent runs in no timeslot");
+      return;
+    }
+    context.getLog().info("the batch system warns that timeslot {} ends soon", settings.timeslotId());
+    AskPattern.<Receptionist.Command, Receptionist.Listing>ask(context.getSystem().receptionist(),
+            r -> Receptionist.find(AgentReport.GATEWAY_KEY, r), Duration.ofSeconds(5), context.getSystem().scheduler())
+        .thenAccept(listing -> listing.getServiceInstances(AgentReport.GATEWAY_KEY).stream().findFirst()
+            .ifPresent(g -> g.tell(new AgentReport.TimeslotWarning(settings.timeslotId(), settings.nodeId()))));
   }
 
   private ActorRef<AgentCommand> self() {

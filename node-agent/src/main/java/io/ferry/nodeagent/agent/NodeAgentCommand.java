@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
         + " restarted while its VMs run, it re-attaches to them. Options override ferry.agent.* settings.",
     exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:stopped", "2:bad arguments or settings"})
 public final class NodeAgentCommand implements Callable<Integer> {
-  @Option(names = "--node", required = true, description = "the node's id (ferry.agent.node-id)")
+  @Option(names = "--node", description = "the node's id (default: ferry.agent.node-id: $FERRY_NODE, or the batch system's node name)")
   String node;
 
   @Option(names = "--seed", paramLabel = "HOST:PORT", description = "a control member to join; repeatable (default 127.0.0.1:25520)")
@@ -57,7 +57,8 @@ public final class NodeAgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Config o = ConfigFactory.empty().withValue("ferry.agent.node-id", ConfigValueFactory.fromAnyRef(node));
+    Config o = ConfigFactory.empty();
+    if (node != null) o = o.withValue("ferry.agent.node-id", ConfigValueFactory.fromAnyRef(node));
     Map<String, Object> optional = new java.util.HashMap<>();
     optional.put("ferry.agent.seed-nodes", seeds);
     optional.put("ferry.agent.bind-host", host);
@@ -79,7 +80,7 @@ public final class NodeAgentCommand implements Callable<Integer> {
       System.err.println("error: " + e.getMessage());
       return 2;
     }
-    System.out.println("ferry-agent of node " + node + " up: " + system.address());
+    System.out.println("ferry-agent of node " + system.settings().config().getString("ferry.agent.node-id") + " up: " + system.address());
     system.getWhenTerminated().toCompletableFuture().join();
     return 0;
   }

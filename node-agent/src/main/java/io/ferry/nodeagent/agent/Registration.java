@@ -37,7 +37,7 @@ final class Registration {
               @SuppressWarnings("unchecked")
               ActorRef<AgentReport> gateway = (ActorRef<AgentReport>) g;
               gateway.tell(new AgentReport.RegisterAgent(AgentCommand.PROTOCOL_VERSION, settings.nodeId(),
-                  settings.hostname(), settings.capacity(driver), agent, answers));
+                  settings.hostname(), settings.capacity(driver), agent, answers, settings.timeslotId(), settings.jobId()));
               break;
             }
             return Behaviors.same();

@@ -1,0 +1,68 @@
+package io.ferry.controlplane.batch;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+
+/**
+ * The batch backends a control member can submit timeslots to ({@code ferry.timeslots.*}), and
+ * the job every timeslot runs: the node agent. Calls go to a small thread pool, since backends
+ * run commands.
+ */
+public final class BatchSystems {
+  private final Map<String, BatchSystem> backends = new LinkedHashMap<>();
+  private final ExecutorService pool = Executors.newFixedThreadPool(4, r -> {
+    Thread t = new Thread(r, "batch");
+    t.setDaemon(true);
+    return t;
+  });
+  private final List<String> agentCommand;
+  private final Duration warningLead;
+
+  /** @param seed this control member as "host:port", for the agents to join */
+  public BatchSystems(Config config, Clock clock, String seed) {
+    Config c = config.getConfig("ferry.timeslots");
+    Path jobs = Path.of(c.getString("job-dir"));
+    backends.put("local", new LocalBatchSystem(jobs.resolve("local"), clock));
+    if (c.getBoolean("slurm.enabled")) {
+      String conf = c.getString("slurm.conf");
+      backends.put("slurm", new SlurmBatchSystem(conf.isEmpty() ? null : Path.of(conf), jobs.resolve("slurm"),
+          c.getDuration("slurm.command-timeout")));
+    }
+    List<String> command = new java.util.ArrayList<>(c.getStringList("agent-command"));
+    command.addAll(List.of("--seed", seed));
+    this.agentCommand = List.copyOf(command);
+    this.warningLead = c.getDuration("warning-lead");
+  }
+
+  /** The backend named {@code name}. */
+  public BatchSystem get(String name) {
+    BatchSystem b = backends.get(name);
+    if (b == null) throw new BatchException("no batch backend '" + name + "' on this control member; configured: " + backends.keySet());
+    return b;
+  }
+
+  /** Runs {@code call} against backend {@code name} on the batch thread pool. */
+  public <T> CompletionStage<T> call(String name, Function<BatchSystem, T> call) {
+    return CompletableFuture.supplyAsync(() -> call.apply(get(name)), pool);
+  }
+
+  /** The agent command every timeslot job runs. */
+  public List<String> agentCommand() {
+    return agentCommand;
+  }
+
+  /** How long before a timeslot's end it starts expiring (evacuation begins). */
+  public Duration warningLead() {
+    return warningLead;
+  }
+}

@@ -1,0 +1,96 @@
+package io.ferry.controlplane.timeslots;
+
+import io.ferry.controlplane.Entities;
+import io.ferry.controlplane.api.Catalog;
+import io.ferry.controlplane.batch.BatchSystem.JobState;
+import io.ferry.controlplane.batch.BatchSystem.JobStatus;
+import io.ferry.controlplane.batch.BatchSystems;
+import io.ferry.controlplane.entity.Timeslot;
+import io.ferry.journal.node.NodeState;
+import io.ferry.journal.timeslot.TimeslotState;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows every timeslot's batch job and clock, one instance in the cluster (a singleton on the
+ * oldest control member): a pending job that runs on a node whose agent has joined makes its
+ * timeslot Active with the batch system's start and end; an Active timeslot within the warning
+ * lead of its end starts Expiring (the batch system's own warning signal may come first, through
+ * the agent); a job that ended makes it Expired (or Failed if it never ran); a moved end is
+ * recorded. Each tick then lets the {@link Evacuation} move VMs off expiring timeslots and resume
+ * suspended ones.
+ */
+public final class TimeslotKeeper {
+  private static final Logger log = LoggerFactory.getLogger(TimeslotKeeper.class);
+
+  private record Tick() {}
+
+  private TimeslotKeeper() {}
+
+  public static Behavior<Object> create(Catalog catalog, Entities entities, BatchSystems batch, Evacuation evacuation,
+      Clock clock, Duration tick) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(new Tick(), tick);
+      return Behaviors.receive(Object.class)
+          .onMessage(Tick.class, t -> {
+            try {
+              follow(catalog, entities, batch, clock);
+              evacuation.tick();
+            } catch (RuntimeException e) {
+              log.error("timeslot keeper tick failed: {}", e.toString());
+            }
+            return Behaviors.same();
+          })
+          .build();
+    }));
+  }
+
+  private static void follow(Catalog catalog, Entities entities, BatchSystems batch, Clock clock) {
+    Instant now = clock.instant();
+    Set<String> joined = catalog.nodes().stream().filter(n -> n instanceof NodeState.Joined)
+        .map(n -> n.facts().nodeId()).collect(Collectors.toSet());
+    for (TimeslotState slot : catalog.timeslots(null)) {
+      var f = slot.facts();
+      String id = f.timeslotId();
+      boolean followed = slot instanceof TimeslotState.Pending || slot instanceof TimeslotState.Active || slot instanceof TimeslotState.Expiring;
+      if (!followed || f.jobId() == null) continue;
+      if (slot instanceof TimeslotState.Active && f.end() != null && !now.isBefore(f.end().minus(batch.warningLead()))) {
+        entities.timeslot(id, r -> new Timeslot.MarkExpiring("its end at " + f.end() + " is within the warning lead of "
+            + batch.warningLead().toSeconds() + " s", r));
+      }
+      batch.call(f.backend(), b -> b.status(f.jobId())).whenComplete((status, error) -> {
+        if (error != null) {
+          log.warn("timeslot {}: cannot read job {} from {}: {}", id, f.jobId(), f.backend(), error.getMessage());
+          return;
+        }
+        apply(entities, slot, status, joined);
+      });
+    }
+  }
+
+  private static void apply(Entities entities, TimeslotState slot, JobStatus status, Set<String> joined) {
+    var f = slot.facts();
+    String id = f.timeslotId();
+    if (slot instanceof TimeslotState.Pending) {
+      if (status.state() == JobState.RUNNING && status.node() != null && joined.contains(status.node())) {
+        entities.timeslot(id, r -> new Timeslot.Activate(status.node(), status.start(), status.end(), r));
+      } else if (status.state().ended()) {
+        entities.timeslot(id, r -> new Timeslot.FailTimeslot("job " + f.jobId() + " ended (" + status.state() + ") before it ran: "
+            + status.reason(), r));
+      }
+      return;
+    }
+    if (status.state().ended() || status.state() == JobState.UNKNOWN && !status.reason().isEmpty() && status.reason().contains("no longer")) {
+      entities.timeslot(id, r -> new Timeslot.MarkExpired(r));
+    } else if (status.end() != null && f.end() != null && !status.end().equals(f.end())) {
+      entities.timeslot(id, r -> new Timeslot.ChangeEnd(status.end(), r));
+    }
+  }
+}
