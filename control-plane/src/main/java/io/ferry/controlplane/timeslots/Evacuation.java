@@ -45,10 +45,7 @@ public final class Evacuation {
   private final Catalog catalog;
   private final Entities entities;
   private final Clock clock;
-  private final Duration warningLead;
-  private final long bandwidth;
-  private final Duration safety;
-  private final int parallelPerNode;
+  private final EvacuationPlanner.Params params;
   /** VMs acted on recently, whose new stage may not be in the catalog yet. */
   private final Map<String, Instant> acted = new HashMap<>();
 
@@ -56,11 +53,9 @@ public final class Evacuation {
     this.catalog = catalog;
     this.entities = entities;
     this.clock = clock;
-    this.warningLead = warningLead;
     Config c = config.getConfig("ferry.timeslots.evacuation");
-    this.bandwidth = c.getBytes("assumed-bandwidth");
-    this.safety = c.getDuration("safety-margin");
-    this.parallelPerNode = c.getInt("parallel-per-node");
+    this.params = new EvacuationPlanner.Params(warningLead, c.getBytes("assumed-bandwidth"), c.getDuration("safety-margin"),
+        c.getInt("parallel-per-node"));
   }
 
   void tick() {
@@ -84,52 +79,24 @@ public final class Evacuation {
     for (VmState vm : vms) {
       if (vm instanceof VmState.Suspended && vm.facts().lastImage() != null && vm.facts().spec().mode() == VmMode.DYNAMIC
           && !acted.containsKey(vm.vmId())) {
-        target(vm, null, slots, now, Duration.ofSeconds(5)).ifPresent(t -> resume(vm, t));
+        EvacuationPlanner.target(vm, null, slots, now, Duration.ofSeconds(5), params).ifPresent(t -> resume(vm, t));
       }
     }
   }
 
-  private Duration estimate(VmState vm) {
-    long bytes = (long) Math.max(1, vm.facts().spec().flavour().memoryMiB()) << 20;
-    return Duration.ofMillis(bytes * 1000 / bandwidth).plusSeconds(2);
-  }
-
   private void evacuate(VmState vm, TimeslotState slot, List<TimeslotState> slots, Map<String, Integer> leaving, Instant now) {
     String slotId = slot.facts().timeslotId();
-    if (vm.facts().spec().mode() == VmMode.STATIC) {
-      acted.put(vm.vmId(), now);
-      entities.vm(vm.vmId(), r -> new Vm.StopVm(new Cause(Cause.Kind.TIMESLOT_EXPIRY, slotId,
-          POLICY + ": a static VM ends with its timeslot"), r));
-      return;
-    }
-    Duration estimate = estimate(vm);
-    Instant hardEnd = slot.facts().end() == null ? now : slot.facts().end().minus(safety);
-    Duration left = Duration.between(now, hardEnd);
     String source = vm.facts().placement().nodeId();
-    Optional<TimeslotState> target = target(vm, slotId, slots, now, estimate);
-    if (target.isPresent() && estimate.compareTo(left) < 0 && leaving.getOrDefault(source, 0) < parallelPerNode) {
+    EvacuationPlanner.Step step = EvacuationPlanner.decide(vm, slot, slots, leaving.getOrDefault(source, 0), now, params);
+    if (step instanceof EvacuationPlanner.Step.Stop stop) {
+      acted.put(vm.vmId(), now);
+      entities.vm(vm.vmId(), r -> new Vm.StopVm(new Cause(Cause.Kind.TIMESLOT_EXPIRY, slotId, POLICY + ": " + stop.reason()), r));
+    } else if (step instanceof EvacuationPlanner.Step.Migrate m) {
       leaving.merge(source, 1, Integer::sum);
-      migrate(vm, slot, target.get(), left, estimate);
-    } else if (leaving.getOrDefault(source, 0) >= parallelPerNode && estimate.compareTo(left) < 0 && target.isPresent()) {
-      return; // wait for a migration slot on this node; the next tick decides again
-    } else {
-      suspend(vm, slot, target.isPresent()
-          ? "a migration (~" + estimate.toSeconds() + " s) cannot end " + safety.toSeconds() + " s before the timeslot's end ("
-              + Math.max(0, left.toSeconds()) + " s left)"
-          : "no active timeslot has room and time for it");
+      migrate(vm, slot, m.target(), m.deadline(), m.estimate());
+    } else if (step instanceof EvacuationPlanner.Step.Suspend s) {
+      suspend(vm, slot, s.reason());
     }
-  }
-
-  /** The owner's active timeslot (not {@code except}) with room for the VM and the most time left beyond {@code needed}. */
-  private Optional<TimeslotState> target(VmState vm, String except, List<TimeslotState> slots, Instant now, Duration needed) {
-    var spec = vm.facts().spec();
-    return slots.stream()
-        .filter(s -> s instanceof TimeslotState.Active)
-        .filter(s -> !s.facts().timeslotId().equals(except))
-        .filter(s -> spec.owner().equals(s.facts().owner()))
-        .filter(s -> s.facts().freeCores() >= spec.flavour().vcpus() && s.facts().freeMemoryMiB() >= spec.flavour().memoryMiB())
-        .filter(s -> s.facts().timeLeft(now).compareTo(warningLead.plus(needed)) > 0)
-        .max(Comparator.comparing(s -> s.facts().timeLeft(now)));
   }
 
   private void migrate(VmState vm, TimeslotState from, TimeslotState to, Duration left, Duration estimate) {

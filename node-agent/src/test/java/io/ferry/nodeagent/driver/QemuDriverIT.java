@@ -112,7 +112,9 @@ class QemuDriverIT extends HypervisorDriverContract {
     MigrationParams slow = new MigrationParams(2 << 20, 300, false, false, Duration.ofSeconds(30));
     Incoming target = b.prepareIncoming(launch, slow);
     Thread killer = new Thread(() -> {
-      QemuDriverIT.sleep(700);
+      // kill the target once the migration is under way (the source reports it as migrating)
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (a.inspect(source) != VmStatus.MIGRATING && System.nanoTime() < deadline) Thread.onSpinWait();
       ProcessHandle.of(target.handle().pid()).ifPresent(ProcessHandle::destroyForcibly);
     });
     killer.start();
@@ -149,11 +151,4 @@ class QemuDriverIT extends HypervisorDriverContract {
     }
   }
 
-  static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 }
