@@ -111,6 +111,7 @@ public final class ControlPlane {
       Node.init(system, role, clock);
       Catalog catalog = Catalog.follow(system);
       if (batch != null) {
+        system.getWhenTerminated().thenRun(batch::close);
         Evacuation evacuation = new Evacuation(catalog, Entities.of(system), clock, batch.warningLead(), config);
         ClusterSingleton.get(system).init(SingletonActor.of(TimeslotKeeper.create(catalog, Entities.of(system), batch,
             evacuation, clock, config.getDuration("ferry.timeslots.tick")), "timeslot-keeper")

@@ -56,6 +56,14 @@ public final class BatchSystems {
     return CompletableFuture.supplyAsync(() -> call.apply(get(name)), pool);
   }
 
+  /** Ends what the backends run from this member (local jobs) when the member stops. */
+  public void close() {
+    for (BatchSystem b : backends.values()) {
+      if (b instanceof LocalBatchSystem local) local.close();
+    }
+    pool.shutdownNow();
+  }
+
   /** The agent command every timeslot job runs. */
   public List<String> agentCommand() {
     return agentCommand;

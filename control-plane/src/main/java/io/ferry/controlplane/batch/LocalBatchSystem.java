@@ -98,6 +98,17 @@ public final class LocalBatchSystem implements BatchSystem {
     signal(job, "USR1");
   }
 
+  /** Ends every job still running (the control member is going away, and its jobs with it). */
+  public void close() {
+    for (Job job : jobs.values()) {
+      if (!job.process().isAlive()) continue;
+      job.state()[0] = JobState.CANCELLED;
+      job.process().descendants().forEach(ProcessHandle::destroy);
+      job.process().destroy();
+    }
+    timers.shutdown();
+  }
+
   private static void signal(Job job, String signal) {
     if (!job.process().isAlive()) return;
     try {

@@ -113,7 +113,10 @@ public final class DemoScenario implements Callable<Integer> {
     ActorSystem<Void> system;
     try {
       system = ControlPlane.start(ControlPlane.config(
-          ControlPlane.overrides("127.0.0.1", 0, List.of(seed)).withFallback(ConfigFactory.empty())));
+          ControlPlane.overrides("127.0.0.1", 0, List.of(seed))
+              .withValue("ferry.api.enabled", com.typesafe.config.ConfigValueFactory.fromAnyRef(false))
+              .withValue("pekko.cluster.roles", com.typesafe.config.ConfigValueFactory.fromIterable(List.of("observer")))
+              .withFallback(ConfigFactory.empty())));
     } catch (CassandraUnavailableException e) {
       System.err.println("error: " + e.getMessage());
       return 3;

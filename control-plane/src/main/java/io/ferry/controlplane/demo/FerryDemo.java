@@ -1,0 +1,223 @@
+package io.ferry.controlplane.demo;
+
+import com.typesafe.config.ConfigFactory;
+import io.ferry.controlplane.ControlPlane;
+import io.ferry.controlplane.Entities;
+import io.ferry.controlplane.api.Catalog;
+import io.ferry.controlplane.entity.Timeslot;
+import io.ferry.controlplane.entity.Vm;
+import io.ferry.journal.Cause;
+import io.ferry.journal.CassandraPreflight.CassandraUnavailableException;
+import io.ferry.journal.timeslot.Reservation;
+import io.ferry.journal.timeslot.TimeslotRequest;
+import io.ferry.journal.timeslot.TimeslotState;
+import io.ferry.journal.vm.Flavour;
+import io.ferry.journal.vm.Placement;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.journal.vm.VmMode;
+import io.ferry.journal.vm.VmSpec;
+import io.ferry.journal.vm.VmState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The ferry demo: a VM in QEMU outlives its timeslots. It keeps a rolling pool of timeslots on a
+ * batch backend (local by default; a policy script will do this later), boots a tiny VM on one, and
+ * watches the control plane ferry it live from timeslot to timeslot as each expires, checking the
+ * guest's counter across every hop. Stops after {@code --hops} hops (or on Ctrl-C) and prints a
+ * one-line summary.
+ */
+@Command(name = "ferry-demo", mixinStandardHelpOptions = true,
+    description = "Boots a VM on a timeslot and follows it as Ferry ferries it from timeslot to timeslot;"
+        + " exits 0 only if the guest's counter continued across every hop.")
+public final class FerryDemo implements Callable<Integer> {
+  @Option(names = "--seed", defaultValue = "127.0.0.1:25520", description = "a control member to join (default: ${DEFAULT-VALUE})")
+  String seed;
+
+  @Option(names = "--hops", defaultValue = "0", description = "stop after this many hops (default: until Ctrl-C)")
+  int hops;
+
+  @Option(names = "--walltime", defaultValue = "PT75S", description = "each timeslot's walltime (default: ${DEFAULT-VALUE})")
+  Duration walltime;
+
+  @Option(names = "--backend", defaultValue = "local", description = "batch backend: local or slurm (default: ${DEFAULT-VALUE})")
+  String backend;
+
+  @Option(names = "--user", defaultValue = "demo", description = "owner of the demo's VM and timeslots (default: ${DEFAULT-VALUE})")
+  String user;
+
+  @Option(names = "--agents-root", required = true, description = "where the agents keep their state (<dir>/<node>), to read the guest's console")
+  Path agentsRoot;
+
+  private Entities entities;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new FerryDemo()).execute(args));
+  }
+
+  private static void say(String text) {
+    System.out.printf("%s  %s%n", Instant.now().toString().substring(11, 19), text);
+  }
+
+  private static <T> T await(java.util.concurrent.CompletionStage<T> stage) {
+    return stage.toCompletableFuture().join();
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ActorSystem<Void> system;
+    try {
+      system = ControlPlane.start(ControlPlane.config(ControlPlane.overrides("127.0.0.1", 0, List.of(seed))
+          .withValue("ferry.api.enabled", com.typesafe.config.ConfigValueFactory.fromAnyRef(false))
+          // an observer: it hosts no entities, so everything runs on the real control member
+          .withValue("pekko.cluster.roles", com.typesafe.config.ConfigValueFactory.fromIterable(List.of("observer")))
+          .withValue("ferry.timeslots.enabled", com.typesafe.config.ConfigValueFactory.fromAnyRef(false))
+          .withFallback(ConfigFactory.empty())));
+    } catch (CassandraUnavailableException e) {
+      System.err.println("error: " + e.getMessage());
+      return 3;
+    }
+    try {
+      awaitUp(system);
+      entities = new Entities(system, Duration.ofSeconds(20));
+      return run(system, Catalog.follow(system));
+    } finally {
+      system.terminate();
+    }
+  }
+
+  private static void awaitUp(ActorSystem<?> system) throws Exception {
+    var up = new java.util.concurrent.CompletableFuture<Void>();
+    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.complete(null));
+    up.get(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  private String request() {
+    lastRequest = Instant.now();
+    String id = "ts-" + UUID.randomUUID().toString().substring(0, 8);
+    await(entities.timeslot(id, r -> new Timeslot.RequestTimeslot(user, new TimeslotRequest(2, 2048, walltime, ""), backend,
+        Cause.policy("demo pool", "the demo requests a timeslot every half walltime"), r)));
+    say("requested timeslot " + id + " from the " + backend + " batch system (walltime " + walltime.toSeconds() + " s)");
+    return id;
+  }
+
+  private int run(ActorSystem<?> system, Catalog catalog) throws Exception {
+    String first = request();
+    TimeslotState active = poll(() -> await(entities.timeslot(first, Timeslot.GetTimeslot::new)), s -> s instanceof TimeslotState.Active, 180);
+    say("timeslot " + first + " is active on node " + active.facts().nodeId() + " until " + active.facts().end());
+    String vm = "demo-" + UUID.randomUUID().toString().substring(0, 6);
+    await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(user), r)));
+    await(entities.timeslot(first, r -> new Timeslot.ReserveCapacity(new Reservation(vm, 1, 128), r)));
+    await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(first, active.facts().nodeId()), Cause.user(user), r)));
+    VmState state = poll(() -> await(entities.vm(vm, Vm.GetVm::new)), s -> s instanceof VmState.Running, 120);
+    String where = state.facts().placement().timeslotId();
+    Path console = console(state.facts().placement().nodeId(), vm);
+    String boot = guest(console)[1];
+    say("VM " + vm + " boots on " + where + "@" + state.facts().placement().nodeId() + "; the guest counts: " + guest(console)[0]);
+
+    int hop = 0;
+    boolean continued = true;
+    while (hops == 0 || hop < hops) {
+      keepPool(catalog);
+      VmState now = await(entities.vm(vm, Vm.GetVm::new));
+      if (now instanceof VmState.Running && !now.facts().placement().timeslotId().equals(where)) {
+        hop++;
+        Path next = console(now.facts().placement().nodeId(), vm);
+        String[] before = guest(console);
+        String[] after = guest(next);
+        boolean same = boot.equals(after[1]) && !after[1].isEmpty();
+        continued &= same;
+        say(String.format("hop %d: %s -> %s@%s; guest %s then %s%s", hop, where, now.facts().placement().timeslotId(),
+            now.facts().placement().nodeId(), before[0], after[0], same ? " (same boot: it continued)" : " (REBOOTED)"));
+        where = now.facts().placement().timeslotId();
+        console = next;
+      } else if (!(now instanceof VmState.Running) && !(now instanceof VmState.Migrating) && !(now instanceof VmState.Suspending)
+          && !(now instanceof VmState.Suspended) && !(now instanceof VmState.Resuming)) {
+        say("VM " + vm + " is " + now.stage() + ": " + now);
+        continued = false;
+        break;
+      }
+      Thread.sleep(500);
+    }
+    List<VmEvent> events = journal(system, vm);
+    long lost = events.stream().filter(e -> e instanceof VmEvent.VmLost).count();
+    long downtime = events.stream().filter(e -> e instanceof VmEvent.VmMigrated).mapToLong(e -> ((VmEvent.VmMigrated) e).stats().downtimeMs()).max().orElse(0);
+    long suspends = events.stream().filter(e -> e instanceof VmEvent.VmSuspended).count();
+    await(entities.vm(vm, r -> new Vm.StopVm(Cause.user(user), r)));
+    say("stopped " + vm + "; its journal has " + events.size() + " events");
+    System.out.printf("hops=%d lost=%d restarted=%d suspended=%d max_downtime_ms=%d%n", hop, lost, continued ? 0 : 1, suspends, downtime);
+    return continued && lost == 0 ? 0 : 1;
+  }
+
+  private Instant lastRequest = Instant.EPOCH;
+
+  /**
+   * A rolling pool: a new timeslot every half walltime, so that when one starts expiring another
+   * has most of its walltime left and the VM can move live (a policy script will do this later).
+   */
+  private void keepPool(Catalog catalog) {
+    if (Instant.now().isAfter(lastRequest.plus(walltime.dividedBy(2)))) request();
+  }
+
+  private Path console(String node, String vm) throws IOException {
+    Path handle = agentsRoot.resolve(node).resolve("handles").resolve(vm + ".json");
+    poll(() -> Files.exists(handle), b -> b, 60);
+    Matcher m = Pattern.compile("\"console\"\\s*:\\s*\"([^\"]+)\"").matcher(Files.readString(handle));
+    if (!m.find()) throw new IllegalStateException("no console in " + handle);
+    Path console = Path.of(m.group(1));
+    poll(() -> !guest(console)[0].isEmpty(), b -> b, 60);
+    return console;
+  }
+
+  /** [last counter line, boot id] of the guest's console. */
+  private static String[] guest(Path console) {
+    try {
+      List<String> lines = Files.readAllLines(console);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        Matcher m = Pattern.compile("CNT (\\d+) boot=([0-9a-f]+)$").matcher(lines.get(i));
+        if (m.find()) return new String[] {"CNT " + m.group(1), m.group(2)};
+      }
+    } catch (IOException e) {
+      // not written yet
+    }
+    return new String[] {"", ""};
+  }
+
+  private static List<VmEvent> journal(ActorSystem<?> system, String vm) {
+    CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
+    return await(journal.currentEventsByPersistenceId("Vm|" + vm, 0, Long.MAX_VALUE).map(e -> (VmEvent) e.event())
+        .runWith(Sink.seq(), system));
+  }
+
+  private static <T> T poll(java.util.function.Supplier<T> read, java.util.function.Predicate<T> done, int seconds) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+    while (true) {
+      T v = read.get();
+      if (done.test(v)) return v;
+      if (System.nanoTime() > deadline) throw new IllegalStateException("gave up after " + seconds + " s; last: " + v);
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}
