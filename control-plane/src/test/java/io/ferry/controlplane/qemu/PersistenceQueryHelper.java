@@ -1,0 +1,23 @@
+package io.ferry.controlplane.qemu;
+
+import io.ferry.journal.vm.VmEvent;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/** Reads a VM's journal back from Cassandra in the end-to-end tests. */
+final class PersistenceQueryHelper {
+  private PersistenceQueryHelper() {}
+
+  static List<VmEvent.VmMigrated> migrations(ActorSystem<?> system, String vmId) {
+    CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
+    return journal.currentEventsByPersistenceId("Vm|" + vmId, 0, Long.MAX_VALUE).runWith(Sink.seq(), system)
+        .toCompletableFuture().join().stream().map(e -> e.event()).filter(VmEvent.VmMigrated.class::isInstance)
+        .map(VmEvent.VmMigrated.class::cast).collect(Collectors.toList());
+  }
+}
