@@ -89,7 +89,8 @@ start() {
     local deadline=$((SECONDS + 10))
     until munge_up; do [ $SECONDS -lt $deadline ] || die "munge does not answer (munge -n | unmunge)"; sleep 0.2; done
   fi
-  slurmctld -f "$CONF" || die "slurmctld did not start; see $SLURM_DIR/log/slurmctld.log: $(tail -3 "$SLURM_DIR/log/slurmctld.log" 2>/dev/null)"
+  # -c: start from a clean state (this is a test and demo cluster; old jobs are not carried over)
+  slurmctld -c -f "$CONF" || die "slurmctld did not start; see $SLURM_DIR/log/slurmctld.log: $(tail -3 "$SLURM_DIR/log/slurmctld.log" 2>/dev/null)"
   for i in $(seq 1 "$SLURM_NODES"); do
     slurmd -f "$CONF" -N "n$i" || die "slurmd -N n$i did not start; see $SLURM_DIR/log/slurmd-n$i.log"
   done

@@ -40,8 +40,11 @@ public final class LocalBatchSystem implements BatchSystem {
     return "local";
   }
 
+  private volatile boolean closed;
+
   @Override
   public String submit(JobSpec spec) {
+    if (closed) throw new BatchException("the local batch system is shutting down with its control member");
     String id = String.valueOf(ids.incrementAndGet());
     String node = "local" + id;
     ProcessBuilder pb = new ProcessBuilder(spec.command());
@@ -100,6 +103,7 @@ public final class LocalBatchSystem implements BatchSystem {
 
   /** Ends every job still running (the control member is going away, and its jobs with it). */
   public void close() {
+    closed = true;
     for (Job job : jobs.values()) {
       if (!job.process().isAlive()) continue;
       job.state()[0] = JobState.CANCELLED;

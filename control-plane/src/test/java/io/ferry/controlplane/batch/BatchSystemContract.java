@@ -30,9 +30,12 @@ abstract class BatchSystemContract {
     return new TimeslotRequest(1, 256, walltime, "");
   }
 
-  /** A job that writes {@code marker} when it gets USR1 and otherwise runs until stopped. */
+  /**
+   * A job that writes {@code marker}.started once its trap is set, {@code marker} when it gets
+   * USR1, and otherwise runs until stopped.
+   */
   JobSpec job(Path marker, Duration walltime) {
-    String script = "trap 'echo warned > " + marker + "' USR1; while true; do sleep 0.2; done";
+    String script = "trap 'echo warned > " + marker + "' USR1; echo up > " + marker + ".started; while true; do sleep 0.2; done";
     return new JobSpec("ferry-test-" + UUID.randomUUID().toString().substring(0, 8), request(walltime), Duration.ofSeconds(30),
         List.of("/bin/bash", "-c", script), Map.of("FERRY_TIMESLOT", "test"));
   }
@@ -61,9 +64,14 @@ abstract class BatchSystemContract {
     assertNotNull(running.node());
     assertNotNull(running.start());
     assertEquals(Duration.ofMinutes(5), Duration.between(running.start(), running.end()), "end = start + walltime");
-    batch().warn(id);
-    await("the job to get USR1", () -> Files.exists(marker), done -> done);
-    batch().cancel(id);
+    try {
+      // "running" can come before the job's script runs: warn once its trap is set
+      await("the job's script to start", () -> Files.exists(Path.of(marker + ".started")), done -> done);
+      batch().warn(id);
+      await("the job to get USR1", () -> Files.exists(marker), done -> done);
+    } finally {
+      batch().cancel(id);
+    }
     JobStatus ended = await("job " + id + " to end", () -> batch().status(id), s -> s.state().ended() || s.state() == JobState.UNKNOWN);
     assertTrue(ended.state() == JobState.CANCELLED || ended.state() == JobState.UNKNOWN, ended.toString());
     batch().cancel(id); // cancelling an ended job is fine

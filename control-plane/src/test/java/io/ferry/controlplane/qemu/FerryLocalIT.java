@@ -76,7 +76,10 @@ class FerryLocalIT {
 
   @AfterAll
   void stop() {
-    if (control != null) control.terminate();
+    if (control != null) {
+      control.terminate();
+      control.getWhenTerminated().toCompletableFuture().join(); // its local jobs end with it
+    }
     ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(root.toString()))
         .forEach(ProcessHandle::destroyForcibly);
   }
