@@ -157,7 +157,7 @@ public final class DemoScenario implements Callable<Integer> {
 
     step("-- the node agents of " + node1 + " and " + node2 + " register their nodes");
     for (String n : List.of(node1, node2)) {
-      var node = poll("node " + n + " to join", () -> await(entities.node(n, Node.GetNode::new)), s -> s.stage().equals("Joined"));
+      var node = Poll.until("node ", 90 + n + " to join", () -> await(entities.node(n, Node.GetNode::new)), s -> s.stage().equals("Joined"));
       step("node " + n + " is Joined: " + node.facts().capacity().cores() + " cores, capabilities "
           + new java.util.TreeSet<>(node.facts().capacity().capabilities()));
     }
@@ -175,7 +175,7 @@ public final class DemoScenario implements Callable<Integer> {
     step(describe(await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), alice, r)))));
     reserve(s1, vm);
     step(describe(await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(s1, node1), alice, r)))));
-    step(describe(poll("VM " + vm + " to run", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Running"))));
+    step(describe(Poll.until("VM ", 90 + vm + " to run", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Running"))));
     String before = guest(node1, vm, 10);
     step("the guest counts on " + node1 + ": " + before);
 
@@ -190,7 +190,7 @@ public final class DemoScenario implements Callable<Integer> {
           return Behaviors.same();
         }).build(), "demo-progress-" + run, org.apache.pekko.actor.typed.Props.empty());
     step(describe(await(entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s2, node2), MigrationSettings.DEFAULT, progress, Cause.expiry(s1), r)))));
-    step(describe(poll("VM " + vm + " to run on " + node2, () -> await(entities.vm(vm, Vm.GetVm::new)),
+    step(describe(Poll.until("VM ", 90 + vm + " to run on " + node2, () -> await(entities.vm(vm, Vm.GetVm::new)),
         s -> s.stage().equals("Running") && s.facts().placement().nodeId().equals(node2))));
     step("the guest went on counting on " + node2 + ": " + guest(node2, vm, 3) + " (before: " + before + ")");
     await(entities.timeslot(s1, r -> new Timeslot.FreeCapacity(vm, r)));
@@ -198,7 +198,7 @@ public final class DemoScenario implements Callable<Integer> {
 
     step("-- no timeslot is free: the VM is suspended to shared storage, then resumed on " + node1);
     step(describe(await(entities.vm(vm, r -> new Vm.SuspendVm(vm + ".state", Cause.expiry(s2), r)))));
-    step(describe(poll("VM " + vm + " to be suspended", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Suspended"))));
+    step(describe(Poll.until("VM ", 90 + vm + " to be suspended", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Suspended"))));
     String suspended = guest(node2, vm, 0);
     await(entities.timeslot(s2, r -> new Timeslot.FreeCapacity(vm, r)));
     Instant later = Instant.now();
@@ -208,13 +208,13 @@ public final class DemoScenario implements Callable<Integer> {
     step(describe(await(entities.timeslot(s3, r -> new Timeslot.Activate(node1, later, later.plus(req.walltime()), r)))));
     reserve(s3, vm);
     step(describe(await(entities.vm(vm, r -> new Vm.ResumeVm(new Placement(s3, node1), alice, r)))));
-    step(describe(poll("VM " + vm + " to run on " + node1, () -> await(entities.vm(vm, Vm.GetVm::new)),
+    step(describe(Poll.until("VM ", 90 + vm + " to run on " + node1, () -> await(entities.vm(vm, Vm.GetVm::new)),
         s -> s.stage().equals("Running") && s.facts().placement().nodeId().equals(node1))));
     step("the guest went on counting on " + node1 + ": " + guest(node1, vm, 3) + " (when saved: " + suspended + ")");
 
     step("-- " + user + " stops the VM");
     await(entities.vm(vm, r -> new Vm.StopVm(alice, r)));
-    step(describe(poll("VM " + vm + " to stop", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Stopped"))));
+    step(describe(Poll.until("VM ", 90 + vm + " to stop", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Stopped"))));
     tryIt("migrating the stopped VM", entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s1, node1), alice, r)));
 
     step("-- the VM's journal, read back from Cassandra (eventsByPersistenceId)");
@@ -244,7 +244,7 @@ public final class DemoScenario implements Callable<Integer> {
     if (console[0] == null) return "(no console of " + vm + " on " + node + ")";
     lastConsole.put(node + vm, console[0]);
     int first = countLines(Path.of(console[0]));
-    poll("the guest to count", () -> countLines(Path.of(console[0])), n -> n >= first + more);
+    Poll.until("the guest to count", 90, () -> countLines(Path.of(console[0])), n -> n >= first + more);
     try {
       List<String> lines = Files.readAllLines(Path.of(console[0]));
       for (int i = lines.size() - 1; i >= 0; i--) if (lines.get(i).startsWith("CNT ")) return lines.get(i);
@@ -264,20 +264,7 @@ public final class DemoScenario implements Callable<Integer> {
     }
   }
 
-  private static <T> T poll(String what, java.util.function.Supplier<T> read, java.util.function.Predicate<T> done) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    while (true) {
-      T value = read.get();
-      if (done.test(value)) return value;
-      if (System.nanoTime() > deadline) throw new IllegalStateException("gave up waiting for " + what + "; last: " + value);
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-  }
+
 
   private void reserve(String slot, String vm) {
     step(describe(await(entities.timeslot(slot, r -> new Timeslot.ReserveCapacity(new Reservation(vm, 1, 128), r)))));

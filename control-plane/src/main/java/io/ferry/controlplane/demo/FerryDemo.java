@@ -119,13 +119,13 @@ public final class FerryDemo implements Callable<Integer> {
 
   private int run(ActorSystem<?> system, Catalog catalog) throws Exception {
     String first = request();
-    TimeslotState active = poll(() -> await(entities.timeslot(first, Timeslot.GetTimeslot::new)), s -> s instanceof TimeslotState.Active, 180);
+    TimeslotState active = Poll.until("timeslot " + first + " to be active", 180, () -> await(entities.timeslot(first, Timeslot.GetTimeslot::new)), s -> s instanceof TimeslotState.Active);
     say("timeslot " + first + " is active on node " + active.facts().nodeId() + " until " + active.facts().end());
     String vm = "demo-" + UUID.randomUUID().toString().substring(0, 6);
     await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(user), r)));
     await(entities.timeslot(first, r -> new Timeslot.ReserveCapacity(new Reservation(vm, 1, 128), r)));
     await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(first, active.facts().nodeId()), Cause.user(user), r)));
-    VmState state = poll(() -> await(entities.vm(vm, Vm.GetVm::new)), s -> s instanceof VmState.Running, 120);
+    VmState state = Poll.until("VM " + vm + " to run", 120, () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s instanceof VmState.Running);
     String where = state.facts().placement().timeslotId();
     Path console = console(state.facts().placement().nodeId(), vm);
     String boot = guest(console)[1];
@@ -177,11 +177,11 @@ public final class FerryDemo implements Callable<Integer> {
 
   private Path console(String node, String vm) throws IOException {
     Path handle = agentsRoot.resolve(node).resolve("handles").resolve(vm + ".json");
-    poll(() -> Files.exists(handle), b -> b, 60);
+    Poll.until(handle.toString(), 60, () -> Files.exists(handle), b -> b);
     Matcher m = Pattern.compile("\"console\"\\s*:\\s*\"([^\"]+)\"").matcher(Files.readString(handle));
     if (!m.find()) throw new IllegalStateException("no console in " + handle);
     Path console = Path.of(m.group(1));
-    poll(() -> !guest(console)[0].isEmpty(), b -> b, 60);
+    Poll.until("the guest to count on " + console, 60, () -> !guest(console)[0].isEmpty(), b -> b);
     return console;
   }
 
@@ -206,18 +206,5 @@ public final class FerryDemo implements Callable<Integer> {
         .runWith(Sink.seq(), system));
   }
 
-  private static <T> T poll(java.util.function.Supplier<T> read, java.util.function.Predicate<T> done, int seconds) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-    while (true) {
-      T v = read.get();
-      if (done.test(v)) return v;
-      if (System.nanoTime() > deadline) throw new IllegalStateException("gave up after " + seconds + " s; last: " + v);
-      try {
-        Thread.sleep(300);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-  }
+
 }

@@ -3,36 +3,21 @@ package io.ferry.controlplane.qemu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import io.ferry.controlplane.ControlPlane;
-import io.ferry.controlplane.Entities;
-import io.ferry.controlplane.entity.Timeslot;
+import io.ferry.controlplane.batch.SlurmBatchSystem;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
-import io.ferry.journal.timeslot.Reservation;
-import io.ferry.journal.timeslot.TimeslotRequest;
 import io.ferry.journal.timeslot.TimeslotState;
-import io.ferry.journal.vm.Flavour;
-import io.ferry.journal.vm.Placement;
-import io.ferry.journal.vm.VmMode;
-import io.ferry.journal.vm.VmSpec;
 import io.ferry.journal.vm.VmState;
 import io.ferry.nodeagent.driver.TestImages;
 import io.ferry.nodeagent.driver.VmHandle;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.UUID;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.ActorSystem;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,40 +31,19 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FerrySlurmIT {
-  static final ObjectMapper JSON = new ObjectMapper();
-  final String run = UUID.randomUUID().toString().substring(0, 6);
-  Path root;
-  ActorSystem<Void> control;
-  Entities entities;
-
-  @BeforeAll
-  void start() throws IOException {
-    root = Files.createTempDirectory(Path.of("/tmp"), "fl");
-    Path agentModule = Path.of("..", "node-agent", "target").toAbsolutePath().normalize();
-    String classpath = agentModule.resolve("classes") + ":" + Files.readString(agentModule.resolve("runtime-classpath.txt")).trim();
-    Path launcher = root.resolve("agent.sh");
-    Files.writeString(launcher, "#!/bin/bash\nexec " + Path.of(System.getProperty("java.home"), "bin", "java") + " -cp " + classpath
-        + " io.ferry.nodeagent.agent.NodeAgentCommand --state-dir " + root + "/$SLURMD_NODENAME --shared-dir " + root.resolve("shared")
-        + " --images " + TestImages.dir() + " --cores 2 --memory-mib 2048 \"$@\"\n");
-    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
-        // A keyspace of its own: the keeper acts on every timeslot it finds, and other tests leave theirs behind.
-        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef("ferry_fs_" + run))
-        .withValue("ferry.timeslots.slurm.enabled", ConfigValueFactory.fromAnyRef(true))
-        .withValue("ferry.timeslots.slurm.conf", ConfigValueFactory.fromAnyRef(slurmConf().toString()))
-        .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
-        .withValue("ferry.timeslots.agent-command", ConfigValueFactory.fromIterable(List.of(launcher.toString())))
-        .withValue("ferry.timeslots.job-dir", ConfigValueFactory.fromAnyRef(root.resolve("jobs").toString()))
-        .withValue("ferry.timeslots.warning-lead", ConfigValueFactory.fromAnyRef("20s"))
-        .withValue("ferry.timeslots.tick", ConfigValueFactory.fromAnyRef("500ms"));
-    control = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
-    ControlPlane.api(control).toCompletableFuture().join(); // the guardian has started sharding
-    entities = new Entities(control, Duration.ofSeconds(20));
-  }
+  BatchCluster cluster;
 
   static Path slurmConf() {
     String env = System.getenv("SLURM_CONF");
     return env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".ferry", "slurm", "slurm.conf");
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    // Slurm's nodes here have 2000 MiB: a timeslot asks for 1500
+    cluster = new BatchCluster("slurm", "SLURMD_NODENAME", 1500, ConfigFactory.empty()
+        .withValue("ferry.timeslots.slurm.enabled", ConfigValueFactory.fromAnyRef(true))
+        .withValue("ferry.timeslots.slurm.conf", ConfigValueFactory.fromAnyRef(slurmConf().toString())));
   }
 
   @AfterAll
@@ -87,88 +51,33 @@ class FerrySlurmIT {
     try {
       new ProcessBuilder("scancel", "--full", "--partition", "ferry").inheritIO().start().waitFor();
     } catch (Exception e) {
-      // best effort
+      // best effort: the processes go with the cluster below
     }
-    if (control != null) {
-      control.terminate();
-      control.getWhenTerminated().toCompletableFuture().join(); // its local jobs end with it
-    }
-    ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(root.toString()))
-        .forEach(ProcessHandle::destroyForcibly);
-  }
-
-  private <T> T await(String what, Duration within, Supplier<T> read, Predicate<T> done) {
-    TestProbe<Object> probe = TestProbe.create(control);
-    return probe.awaitAssert(within, Duration.ofMillis(300), () -> {
-      T v = read.get();
-      if (!done.test(v)) throw new AssertionError(what + ": not yet, " + v);
-      return v;
-    });
-  }
-
-  private String requestTimeslot(String owner, Duration walltime) {
-    String id = "ts-" + UUID.randomUUID().toString().substring(0, 8);
-    entities.timeslot(id, r -> new Timeslot.RequestTimeslot(owner, new TimeslotRequest(2, 1500, walltime, ""), "slurm",
-        Cause.user(owner), r)).toCompletableFuture().join();
-    return id;
-  }
-
-  private TimeslotState active(String id) {
-    return await("timeslot " + id + " active", Duration.ofSeconds(60),
-        () -> entities.timeslot(id, Timeslot.GetTimeslot::new).toCompletableFuture().join(), s -> s instanceof TimeslotState.Active);
-  }
-
-  private VmState vm(String id) {
-    return entities.vm(id, Vm.GetVm::new).toCompletableFuture().join();
-  }
-
-  private VmHandle handle(String node, String vmId) {
-    Path file = root.resolve(node).resolve("handles").resolve(vmId + ".json");
-    return await("handle of " + vmId + " on " + node, Duration.ofSeconds(30), () -> {
-      try {
-        return Files.exists(file) ? JSON.readValue(file.toFile(), VmHandle.class) : null;
-      } catch (IOException e) {
-        return null;
-      }
-    }, h -> h != null);
-  }
-
-  private String startVm(String owner, TimeslotState slot) {
-    String vmId = "ferried-" + UUID.randomUUID().toString().substring(0, 6);
-    entities.vm(vmId, r -> new Vm.CreateVm(new VmSpec(owner, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(owner), r)).toCompletableFuture().join();
-    String slotId = slot.facts().timeslotId();
-    entities.timeslot(slotId, r -> new Timeslot.ReserveCapacity(new Reservation(vmId, 1, 128), r)).toCompletableFuture().join();
-    entities.vm(vmId, r -> new Vm.PlaceVm(new Placement(slotId, slot.facts().nodeId()), Cause.user(owner), r)).toCompletableFuture().join();
-    await("VM " + vmId + " running", Duration.ofSeconds(60), () -> vm(vmId), s -> s instanceof VmState.Running);
-    return vmId;
+    if (cluster != null) cluster.close();
   }
 
   @Test
   void aVmSurvivesThreeConsecutiveExpiriesOnSlurmLiveEachTime() {
-    String owner = "slurm" + run;
-    List<String> ids = new java.util.ArrayList<>();
-    for (int i = 0; i < 4; i++) ids.add(requestTimeslot(owner, Duration.ofMinutes(5)));
-    List<TimeslotState> slots = ids.stream().map(this::active).toList();
-    String vmId = startVm(owner, slots.get(0));
-    VmHandle current = handle(slots.get(0).facts().nodeId(), vmId);
+    String owner = "slurm" + cluster.run;
+    List<TimeslotState> slots = new ArrayList<>();
+    for (int i = 0; i < 4; i++) slots.add(cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5))));
+    String vmId = cluster.startVm(owner, slots.get(0));
+    VmHandle current = cluster.handle(slots.get(0).facts().nodeId(), vmId);
     TestImages.awaitCounting(QemuCluster.console(current), 3);
-    var slurm = io.ferry.controlplane.batch.SlurmBatchSystem.at(slurmConf(), root.resolve("jobs"));
-    java.util.Set<String> visited = new java.util.HashSet<>();
+    SlurmBatchSystem slurm = SlurmBatchSystem.at(slurmConf(), cluster.root.resolve("jobs"));
+    Set<String> visited = new HashSet<>();
     for (int hop = 1; hop <= 3; hop++) {
-      VmState before = vm(vmId);
-      String from = before.facts().placement().timeslotId();
+      String from = cluster.vm(vmId).facts().placement().timeslotId();
       visited.add(from);
-      TimeslotState fromSlot = entities.timeslot(from, Timeslot.GetTimeslot::new).toCompletableFuture().join();
-      slurm.warn(fromSlot.facts().jobId());
-      VmState after = await("hop " + hop + " of " + vmId, Duration.ofSeconds(90), () -> vm(vmId),
+      slurm.warn(cluster.timeslot(from).facts().jobId());
+      VmState after = cluster.await("hop " + hop + " of " + vmId, Duration.ofSeconds(90), () -> cluster.vm(vmId),
           s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(from));
       assertTrue(!visited.contains(after.facts().placement().timeslotId()), "moved back to an expiring timeslot");
-      VmHandle next = handle(after.facts().placement().nodeId(), vmId);
+      VmHandle next = cluster.handle(after.facts().placement().nodeId(), vmId);
       TestImages.assertContinued(QemuCluster.console(current), QemuCluster.console(next));
       current = next;
     }
-    var journal = PersistenceQueryHelper.migrations(control, vmId);
-    assertEquals(3, journal.size(), "three live migrations journaled: " + journal);
-    entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+    assertEquals(3, PersistenceQueryHelper.migrations(cluster.control, vmId).size(), "three live migrations journaled");
+    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
   }
 }

@@ -1,0 +1,133 @@
+package io.ferry.controlplane.qemu;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.ferry.controlplane.ControlPlane;
+import io.ferry.controlplane.Entities;
+import io.ferry.controlplane.entity.Timeslot;
+import io.ferry.controlplane.entity.Vm;
+import io.ferry.journal.Cause;
+import io.ferry.journal.timeslot.Reservation;
+import io.ferry.journal.timeslot.TimeslotRequest;
+import io.ferry.journal.timeslot.TimeslotState;
+import io.ferry.journal.vm.Flavour;
+import io.ferry.journal.vm.Placement;
+import io.ferry.journal.vm.VmMode;
+import io.ferry.journal.vm.VmSpec;
+import io.ferry.journal.vm.VmState;
+import io.ferry.nodeagent.driver.TestImages;
+import io.ferry.nodeagent.driver.VmHandle;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * A control member whose timeslots are real batch jobs (local or Slurm) that each run a real
+ * agent process with real QEMU, on a keyspace of its own (the keeper acts on every timeslot it
+ * finds, and other tests leave theirs behind).
+ */
+final class BatchCluster implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  final String run = UUID.randomUUID().toString().substring(0, 6);
+  final String backend;
+  final int slotMemoryMiB;
+  final Path root;
+  final ActorSystem<Void> control;
+  final Entities entities;
+
+  /**
+   * @param nodeVariable the job's environment variable naming its node ($FERRY_LOCAL_NODE, $SLURMD_NODENAME)
+   * @param extra        settings of the backend (for example Slurm's conf)
+   */
+  BatchCluster(String backend, String nodeVariable, int slotMemoryMiB, Config extra) throws IOException {
+    this.backend = backend;
+    this.slotMemoryMiB = slotMemoryMiB;
+    root = Files.createTempDirectory(Path.of("/tmp"), "fb");
+    Path agentModule = Path.of("..", "node-agent", "target").toAbsolutePath().normalize();
+    String classpath = agentModule.resolve("classes") + ":" + Files.readString(agentModule.resolve("runtime-classpath.txt")).trim();
+    Path launcher = root.resolve("agent.sh");
+    Files.writeString(launcher, "#!/bin/bash\nexec " + Path.of(System.getProperty("java.home"), "bin", "java") + " -cp " + classpath
+        + " io.ferry.nodeagent.agent.NodeAgentCommand --state-dir " + root + "/$" + nodeVariable + " --shared-dir " + root.resolve("shared")
+        + " --images " + TestImages.dir() + " --cores 2 --memory-mib 2048 \"$@\"\n");
+    Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Config overrides = extra.withFallback(ControlPlane.overrides("127.0.0.1", 0, List.of()))
+        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef("ferry_" + backend + "_" + run))
+        .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
+        .withValue("ferry.timeslots.agent-command", ConfigValueFactory.fromIterable(List.of(launcher.toString())))
+        .withValue("ferry.timeslots.job-dir", ConfigValueFactory.fromAnyRef(root.resolve("jobs").toString()))
+        .withValue("ferry.timeslots.warning-lead", ConfigValueFactory.fromAnyRef("20s"))
+        .withValue("ferry.timeslots.tick", ConfigValueFactory.fromAnyRef("500ms"));
+    control = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
+    ControlPlane.api(control).toCompletableFuture().join(); // the guardian has started sharding
+    entities = new Entities(control, Duration.ofSeconds(20));
+  }
+
+  <T> T await(String what, Duration within, Supplier<T> read, Predicate<T> done) {
+    TestProbe<Object> probe = TestProbe.create(control);
+    return probe.awaitAssert(within, Duration.ofMillis(300), () -> {
+      T v = read.get();
+      if (!done.test(v)) throw new AssertionError(what + ": not yet, " + v);
+      return v;
+    });
+  }
+
+  String requestTimeslot(String owner, Duration walltime) {
+    String id = "ts-" + UUID.randomUUID().toString().substring(0, 8);
+    entities.timeslot(id, r -> new Timeslot.RequestTimeslot(owner, new TimeslotRequest(2, slotMemoryMiB, walltime, ""), backend,
+        Cause.user(owner), r)).toCompletableFuture().join();
+    return id;
+  }
+
+  TimeslotState timeslot(String id) {
+    return entities.timeslot(id, Timeslot.GetTimeslot::new).toCompletableFuture().join();
+  }
+
+  TimeslotState active(String id) {
+    return await("timeslot " + id + " active", Duration.ofSeconds(60), () -> timeslot(id), s -> s instanceof TimeslotState.Active);
+  }
+
+  VmState vm(String id) {
+    return entities.vm(id, Vm.GetVm::new).toCompletableFuture().join();
+  }
+
+  VmHandle handle(String node, String vmId) {
+    Path file = root.resolve(node).resolve("handles").resolve(vmId + ".json");
+    return await("handle of " + vmId + " on " + node, Duration.ofSeconds(30), () -> {
+      try {
+        return Files.exists(file) ? JSON.readValue(file.toFile(), VmHandle.class) : null;
+      } catch (IOException e) {
+        return null;
+      }
+    }, h -> h != null);
+  }
+
+  /** Creates a dynamic tiny VM on the timeslot and waits until it runs. */
+  String startVm(String owner, TimeslotState slot) {
+    String vmId = "ferried-" + UUID.randomUUID().toString().substring(0, 6);
+    entities.vm(vmId, r -> new Vm.CreateVm(new VmSpec(owner, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(owner), r)).toCompletableFuture().join();
+    String slotId = slot.facts().timeslotId();
+    entities.timeslot(slotId, r -> new Timeslot.ReserveCapacity(new Reservation(vmId, 1, 128), r)).toCompletableFuture().join();
+    entities.vm(vmId, r -> new Vm.PlaceVm(new Placement(slotId, slot.facts().nodeId()), Cause.user(owner), r)).toCompletableFuture().join();
+    await("VM " + vmId + " running", Duration.ofSeconds(60), () -> vm(vmId), s -> s instanceof VmState.Running);
+    return vmId;
+  }
+
+  @Override
+  public void close() {
+    control.terminate();
+    control.getWhenTerminated().toCompletableFuture().join(); // its local jobs end with it
+    ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(root.toString()))
+        .forEach(ProcessHandle::destroyForcibly);
+  }
+}
