@@ -157,7 +157,7 @@ public final class DemoScenario implements Callable<Integer> {
 
     step("-- the node agents of " + node1 + " and " + node2 + " register their nodes");
     for (String n : List.of(node1, node2)) {
-      var node = Poll.until("node ", 90 + n + " to join", () -> await(entities.node(n, Node.GetNode::new)), s -> s.stage().equals("Joined"));
+      var node = Poll.until("node " + n + " to join", 90, () -> await(entities.node(n, Node.GetNode::new)), s -> s.stage().equals("Joined"));
       step("node " + n + " is Joined: " + node.facts().capacity().cores() + " cores, capabilities "
           + new java.util.TreeSet<>(node.facts().capacity().capabilities()));
     }
@@ -175,7 +175,7 @@ public final class DemoScenario implements Callable<Integer> {
     step(describe(await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), alice, r)))));
     reserve(s1, vm);
     step(describe(await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(s1, node1), alice, r)))));
-    step(describe(Poll.until("VM ", 90 + vm + " to run", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Running"))));
+    step(describe(Poll.until("VM " + vm + " to run", 90, () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Running"))));
     String before = guest(node1, vm, 10);
     step("the guest counts on " + node1 + ": " + before);
 
@@ -190,7 +190,7 @@ public final class DemoScenario implements Callable<Integer> {
           return Behaviors.same();
         }).build(), "demo-progress-" + run, org.apache.pekko.actor.typed.Props.empty());
     step(describe(await(entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s2, node2), MigrationSettings.DEFAULT, progress, Cause.expiry(s1), r)))));
-    step(describe(Poll.until("VM ", 90 + vm + " to run on " + node2, () -> await(entities.vm(vm, Vm.GetVm::new)),
+    step(describe(Poll.until("VM " + vm + " to run on " + node2, 90, () -> await(entities.vm(vm, Vm.GetVm::new)),
         s -> s.stage().equals("Running") && s.facts().placement().nodeId().equals(node2))));
     step("the guest went on counting on " + node2 + ": " + guest(node2, vm, 3) + " (before: " + before + ")");
     await(entities.timeslot(s1, r -> new Timeslot.FreeCapacity(vm, r)));
@@ -198,7 +198,7 @@ public final class DemoScenario implements Callable<Integer> {
 
     step("-- no timeslot is free: the VM is suspended to shared storage, then resumed on " + node1);
     step(describe(await(entities.vm(vm, r -> new Vm.SuspendVm(vm + ".state", Cause.expiry(s2), r)))));
-    step(describe(Poll.until("VM ", 90 + vm + " to be suspended", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Suspended"))));
+    step(describe(Poll.until("VM " + vm + " to be suspended", 90, () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Suspended"))));
     String suspended = guest(node2, vm, 0);
     await(entities.timeslot(s2, r -> new Timeslot.FreeCapacity(vm, r)));
     Instant later = Instant.now();
@@ -208,13 +208,13 @@ public final class DemoScenario implements Callable<Integer> {
     step(describe(await(entities.timeslot(s3, r -> new Timeslot.Activate(node1, later, later.plus(req.walltime()), r)))));
     reserve(s3, vm);
     step(describe(await(entities.vm(vm, r -> new Vm.ResumeVm(new Placement(s3, node1), alice, r)))));
-    step(describe(Poll.until("VM ", 90 + vm + " to run on " + node1, () -> await(entities.vm(vm, Vm.GetVm::new)),
+    step(describe(Poll.until("VM " + vm + " to run on " + node1, 90, () -> await(entities.vm(vm, Vm.GetVm::new)),
         s -> s.stage().equals("Running") && s.facts().placement().nodeId().equals(node1))));
     step("the guest went on counting on " + node1 + ": " + guest(node1, vm, 3) + " (when saved: " + suspended + ")");
 
     step("-- " + user + " stops the VM");
     await(entities.vm(vm, r -> new Vm.StopVm(alice, r)));
-    step(describe(Poll.until("VM ", 90 + vm + " to stop", () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Stopped"))));
+    step(describe(Poll.until("VM " + vm + " to stop", 90, () -> await(entities.vm(vm, Vm.GetVm::new)), s -> s.stage().equals("Stopped"))));
     tryIt("migrating the stopped VM", entities.vm(vm, r -> new Vm.MigrateVm(new Placement(s1, node1), alice, r)));
 
     step("-- the VM's journal, read back from Cassandra (eventsByPersistenceId)");
