@@ -44,6 +44,17 @@ public final class BatchSystems {
     this.warningLead = c.getDuration("warning-lead");
   }
 
+  /**
+   * The backend whose timeslots nobody submits: their batch facts (job, start, end, expiry) are
+   * recorded by someone else, such as an operator, a test or the scripted demo tour.
+   */
+  public static final String MANUAL = "manual";
+
+  /** Whether Ferry submits and follows timeslots of this backend itself. */
+  public boolean submits(String backend) {
+    return !MANUAL.equals(backend);
+  }
+
   /** The backend named {@code name}. */
   public BatchSystem get(String name) {
     BatchSystem b = backends.get(name);

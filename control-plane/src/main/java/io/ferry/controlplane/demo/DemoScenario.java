@@ -3,6 +3,7 @@ package io.ferry.controlplane.demo;
 import com.typesafe.config.ConfigFactory;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
+import io.ferry.controlplane.batch.BatchSystems;
 import io.ferry.controlplane.entity.Node;
 import io.ferry.controlplane.entity.Timeslot;
 import io.ferry.controlplane.entity.Vm;
@@ -157,6 +158,8 @@ public final class DemoScenario implements Callable<Integer> {
 
     step("-- the node agents of " + node1 + " and " + node2 + " register their nodes");
     for (String n : List.of(node1, node2)) {
+      // the agent itself must be in the cluster (the node's record may be older than this agent)
+      await(io.ferry.journal.agent.AgentLookup.find(system, n, Duration.ofSeconds(90)));
       var node = Poll.until("node " + n + " to join", 90, () -> await(entities.node(n, Node.GetNode::new)), s -> s.stage().equals("Joined"));
       step("node " + n + " is Joined: " + node.facts().capacity().cores() + " cores, capabilities "
           + new java.util.TreeSet<>(node.facts().capacity().capabilities()));
@@ -166,7 +169,7 @@ public final class DemoScenario implements Callable<Integer> {
     TimeslotRequest req = new TimeslotRequest(2, 2048, Duration.ofMinutes(10), "demo");
     for (var sn : List.of(List.of(s1, node1), List.of(s2, node2))) {
       String slot = sn.get(0);
-      await(entities.timeslot(slot, r -> new Timeslot.RequestTimeslot(user, req, "local", alice, r)));
+      await(entities.timeslot(slot, r -> new Timeslot.RequestTimeslot(user, req, BatchSystems.MANUAL, alice, r)));
       await(entities.timeslot(slot, r -> new Timeslot.RecordSubmitted("job-" + slot, r)));
       step(describe(await(entities.timeslot(slot, r -> new Timeslot.Activate(sn.get(1), now, now.plus(req.walltime()), r)))));
     }
@@ -203,7 +206,7 @@ public final class DemoScenario implements Callable<Integer> {
     await(entities.timeslot(s2, r -> new Timeslot.FreeCapacity(vm, r)));
     Instant later = Instant.now();
     String s3 = "slot3-" + run;
-    await(entities.timeslot(s3, r -> new Timeslot.RequestTimeslot(user, req, "local", alice, r)));
+    await(entities.timeslot(s3, r -> new Timeslot.RequestTimeslot(user, req, BatchSystems.MANUAL, alice, r)));
     await(entities.timeslot(s3, r -> new Timeslot.RecordSubmitted("job-" + s3, r)));
     step(describe(await(entities.timeslot(s3, r -> new Timeslot.Activate(node1, later, later.plus(req.walltime()), r)))));
     reserve(s3, vm);

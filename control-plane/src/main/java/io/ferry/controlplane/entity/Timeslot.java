@@ -111,6 +111,7 @@ public final class Timeslot
   private void submit(TimeslotState state) {
     if (batch == null || !(state instanceof TimeslotState.Requested)) return;
     var f = state.facts();
+    if (!batch.submits(f.backend())) return;
     var job = new BatchSystem.JobSpec("ferry-" + timeslotId, f.request(), batch.warningLead(), batch.agentCommand(),
         Map.of("FERRY_TIMESLOT", timeslotId));
     ActorRef<StatusReply<TimeslotState>> ignore = context.getSystem().ignoreRef();

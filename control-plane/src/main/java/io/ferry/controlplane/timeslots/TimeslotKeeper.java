@@ -60,7 +60,7 @@ public final class TimeslotKeeper {
       var f = slot.facts();
       String id = f.timeslotId();
       boolean followed = slot instanceof TimeslotState.Pending || slot instanceof TimeslotState.Active || slot instanceof TimeslotState.Expiring;
-      if (!followed || f.jobId() == null) continue;
+      if (!followed || f.jobId() == null || !batch.submits(f.backend())) continue;
       if (slot instanceof TimeslotState.Active && f.end() != null && !now.isBefore(f.end().minus(batch.warningLead()))) {
         entities.timeslot(id, r -> new Timeslot.MarkExpiring("its end at " + f.end() + " is within the warning lead of "
             + batch.warningLead().toSeconds() + " s", r));
