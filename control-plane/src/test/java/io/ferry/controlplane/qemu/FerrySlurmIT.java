@@ -57,6 +57,19 @@ class FerrySlurmIT {
   }
 
   @Test
+  void aJobSlurmRejectsFailsItsTimeslotWithSlurmsReason() {
+    String owner = "slurm" + cluster.run;
+    String id = "ts-bad-" + cluster.run;
+    cluster.entities.timeslot(id, r -> new io.ferry.controlplane.entity.Timeslot.RequestTimeslot(owner,
+        new io.ferry.journal.timeslot.TimeslotRequest(2, 1500, Duration.ofMinutes(5), "no-such-partition"), "slurm",
+        Cause.user(owner), r)).toCompletableFuture().join();
+    TimeslotState failed = cluster.await("timeslot " + id + " failed", Duration.ofSeconds(30), () -> cluster.timeslot(id),
+        s -> s instanceof TimeslotState.Failed);
+    String reason = ((TimeslotState.Failed) failed).reason();
+    assertTrue(reason.contains("slurm batch system refused the job") && reason.contains("invalid partition"), reason);
+  }
+
+  @Test
   void aVmSurvivesThreeConsecutiveExpiriesOnSlurmLiveEachTime() {
     String owner = "slurm" + cluster.run;
     List<TimeslotState> slots = new ArrayList<>();
