@@ -113,17 +113,13 @@ public final class DemoScenario implements Callable<Integer> {
   public Integer call() {
     ActorSystem<Void> system;
     try {
-      system = ControlPlane.start(ControlPlane.config(
-          ControlPlane.overrides("127.0.0.1", 0, List.of(seed))
-              .withValue("ferry.api.enabled", com.typesafe.config.ConfigValueFactory.fromAnyRef(false))
-              .withValue("pekko.cluster.roles", com.typesafe.config.ConfigValueFactory.fromIterable(List.of("observer")))
-              .withFallback(ConfigFactory.empty())));
+      system = DemoMember.join(seed);
     } catch (CassandraUnavailableException e) {
       System.err.println("error: " + e.getMessage());
       return 3;
     }
     try {
-      awaitUp(system);
+      step("joined the control plane at " + seed + " as " + Cluster.get(system).selfMember().address());
       entities = new Entities(system, Duration.ofSeconds(20));
       node1 = nodes.get(0);
       node2 = nodes.get(1);
@@ -135,19 +131,6 @@ public final class DemoScenario implements Callable<Integer> {
     }
   }
 
-  private void awaitUp(ActorSystem<?> system) {
-    CompletableFuture<Void> up = new CompletableFuture<>();
-    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.complete(null));
-    try {
-      up.get(30, TimeUnit.SECONDS);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("could not join the control plane at " + seed + " within 30 s"
-          + " (is it running? ops/control-plane.sh start)");
-    } catch (InterruptedException | ExecutionException e) {
-      throw new IllegalStateException(e);
-    }
-    step("joined the control plane at " + seed + " as " + Cluster.get(system).selfMember().address());
-  }
 
   private void run(ActorSystem<?> system) {
     String run = UUID.randomUUID().toString().substring(0, 6);

@@ -83,18 +83,12 @@ public final class FerryDemo implements Callable<Integer> {
   public Integer call() throws Exception {
     ActorSystem<Void> system;
     try {
-      system = ControlPlane.start(ControlPlane.config(ControlPlane.overrides("127.0.0.1", 0, List.of(seed))
-          .withValue("ferry.api.enabled", com.typesafe.config.ConfigValueFactory.fromAnyRef(false))
-          // an observer: it hosts no entities, so everything runs on the real control member
-          .withValue("pekko.cluster.roles", com.typesafe.config.ConfigValueFactory.fromIterable(List.of("observer")))
-          .withValue("ferry.timeslots.enabled", com.typesafe.config.ConfigValueFactory.fromAnyRef(false))
-          .withFallback(ConfigFactory.empty())));
+      system = DemoMember.join(seed);
     } catch (CassandraUnavailableException e) {
       System.err.println("error: " + e.getMessage());
       return 3;
     }
     try {
-      awaitUp(system);
       entities = new Entities(system, Duration.ofSeconds(20));
       return run(system, Catalog.follow(system));
     } finally {
@@ -102,11 +96,6 @@ public final class FerryDemo implements Callable<Integer> {
     }
   }
 
-  private static void awaitUp(ActorSystem<?> system) throws Exception {
-    var up = new java.util.concurrent.CompletableFuture<Void>();
-    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.complete(null));
-    up.get(30, java.util.concurrent.TimeUnit.SECONDS);
-  }
 
   private String request() {
     lastRequest = Instant.now();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ferry.controlplane.batch.BatchSystem.JobSpec;
 import io.ferry.controlplane.batch.BatchSystem.JobState;
 import io.ferry.controlplane.batch.BatchSystem.JobStatus;
+import io.ferry.journal.testing.Eventually;
 import io.ferry.journal.timeslot.TimeslotRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,20 +42,9 @@ abstract class BatchSystemContract {
   }
 
   static <T> T await(String what, Supplier<T> read, Predicate<T> done) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    T last = read.get();
-    while (!done.test(last)) {
-      if (System.nanoTime() > deadline) throw new AssertionError("waited 60 s for " + what + "; last: " + last);
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      last = read.get();
-    }
-    return last;
+    return Eventually.await(what, Duration.ofSeconds(60), Duration.ofMillis(200), read, done);
   }
+
 
   @Test
   void aJobRunsOnANodeUntilItsEndGetsItsWarningAndIsCancelled() throws Exception {

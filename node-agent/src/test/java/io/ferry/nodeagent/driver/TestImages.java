@@ -1,5 +1,6 @@
 package io.ferry.nodeagent.driver;
 
+import io.ferry.journal.testing.Eventually;
 import io.ferry.nodeagent.driver.qemu.GuestConsole;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,17 +47,8 @@ public final class TestImages {
   }
 
   private static void await(java.util.function.BooleanSupplier done, Path console, String what) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!done.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("no " + what + " on " + console + " within 30 s; last: " + GuestConsole.last(console));
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted");
-      }
-    }
+    Eventually.await(what + " on " + console + " (last: " + GuestConsole.last(console) + ")", Duration.ofSeconds(30),
+        Duration.ofMillis(50), done::getAsBoolean, ok -> ok);
   }
+
 }
