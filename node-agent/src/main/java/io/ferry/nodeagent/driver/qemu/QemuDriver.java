@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
 public final class QemuDriver implements HypervisorDriver {
   private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
   static final long POLL_MS = 50;
+  /** How long a QEMU whose QMP connection broke at start is given to exit on its own before it is killed. */
+  static final Duration EXIT_GRACE = Duration.ofSeconds(3);
 
   private final QemuSettings settings;
   private final Map<String, QemuVm> live = new ConcurrentHashMap<>();
@@ -138,13 +140,30 @@ public final class QemuDriver implements HypervisorDriver {
     try {
       return QmpClient.connect(command.qmpSocket(), settings.qmpTimeout());
     } catch (QmpException e) {
-      process.destroyForcibly();
-      if (!process.isAlive()) {
+      // A QEMU that fails at start (bad kernel, bad option) often closes its QMP socket while it exits:
+      // give it a moment to finish exiting so the user sees QEMU's own message, not "connection reset".
+      if (exitsWithin(process, EXIT_GRACE)) {
         HypervisorException exited = exitedAtStart(handle, command.stderr());
         exited.addSuppressed(e);
         throw exited;
       }
-      throw new HypervisorException("VM " + handle.vmId() + ": " + e.getMessage() + "; killed QEMU pid " + process.pid(), e);
+      process.destroyForcibly();
+      throw new HypervisorException("VM " + handle.vmId() + ": " + e.getMessage() + "; killed QEMU pid " + process.pid()
+          + ". " + QemuCommand.tail(command.stderr()), e);
+    }
+  }
+
+  private static boolean exitsWithin(ProcessHandle process, Duration grace) {
+    try {
+      process.onExit().get(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !process.isAlive();
+    } catch (java.util.concurrent.ExecutionException e) {
+      return !process.isAlive();
     }
   }
 
