@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.ferry.controlplane.agents.AgentGateway;
+import io.ferry.controlplane.agents.NodeWatcher;
 import io.ferry.controlplane.api.Catalog;
 import io.ferry.controlplane.api.HttpApi;
 import io.ferry.controlplane.batch.BatchSystems;
@@ -110,6 +111,8 @@ public final class ControlPlane {
       Timeslot.init(system, role, clock, batch);
       Node.init(system, role, clock);
       Catalog catalog = Catalog.follow(system);
+      ClusterSingleton.get(system).init(SingletonActor.of(NodeWatcher.create(catalog, Entities.of(system)), "node-watcher")
+          .withSettings(ClusterSingletonSettings.create(system).withRole(role)));
       if (batch != null) {
         system.getWhenTerminated().thenRun(batch::close);
         Evacuation evacuation = new Evacuation(catalog, Entities.of(system), clock, batch.warningLead(), config);

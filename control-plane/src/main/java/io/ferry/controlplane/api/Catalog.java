@@ -38,6 +38,7 @@ public final class Catalog {
   private final Map<String, Entry<VmState>> vms = new ConcurrentHashMap<>();
   private final Map<String, Entry<TimeslotState>> timeslots = new ConcurrentHashMap<>();
   private final Map<String, Entry<NodeState>> nodes = new ConcurrentHashMap<>();
+  private final io.ferry.controlplane.timeslots.MigrationRates rates = new io.ferry.controlplane.timeslots.MigrationRates();
 
   /** Starts following the journal (live, restarting the streams if they fail). */
   public static Catalog follow(ActorSystem<?> system) {
@@ -55,6 +56,9 @@ public final class Catalog {
   void apply(EventEnvelope e) {
     String id = e.persistenceId().substring(e.persistenceId().indexOf('|') + 1);
     try {
+      if (e.event() instanceof VmEvent.VmMigrated m && vms.get(id) != null) {
+        rates.record(vms.get(id).state().facts().spec().flavour().memoryMiB(), m.stats().totalMs());
+      }
       if (e.event() instanceof VmEvent v) fold(vms, id, e.sequenceNr(), VmState.Empty.of(id), s -> VmState.LIFECYCLE.apply(s, v));
       else if (e.event() instanceof TimeslotEvent t) fold(timeslots, id, e.sequenceNr(), TimeslotState.Empty.of(id), s -> TimeslotState.LIFECYCLE.apply(s, t));
       else if (e.event() instanceof NodeEvent n) fold(nodes, id, e.sequenceNr(), NodeState.Empty.of(id), s -> NodeState.LIFECYCLE.apply(s, n));
@@ -69,6 +73,11 @@ public final class Catalog {
       if (entry != null && entry.sequenceNr() == seq - 1) return new Entry<>(next.apply(entry.state()), seq);
       return entry; // a repeat, or a gap the tag query will fill
     });
+  }
+
+  /** Migration rates measured on the live migrations seen so far. */
+  public io.ferry.controlplane.timeslots.MigrationRates migrationRates() {
+    return rates;
   }
 
   /** Shows an entity the API just created before its events come back through the tag query. */

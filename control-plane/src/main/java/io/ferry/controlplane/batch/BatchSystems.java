@@ -39,7 +39,12 @@ public final class BatchSystems {
           c.getDuration("slurm.command-timeout")));
     }
     List<String> command = new java.util.ArrayList<>(c.getStringList("agent-command"));
-    command.addAll(List.of("--seed", seed));
+    // Agents join this control plane, decide membership with its timing, and journal the VM
+    // entities they host to its keyspace.
+    command.addAll(List.of("--seed", seed,
+        "--split-brain-stable-after", config.getDuration("ferry.control.split-brain-stable-after").toMillis() + "ms",
+        "--cassandra", config.getString("ferry.cassandra.contact-points"),
+        "--keyspace", config.getString("ferry.cassandra.keyspace")));
     this.agentCommand = List.copyOf(command);
     this.warningLead = c.getDuration("warning-lead");
   }

@@ -20,6 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +35,15 @@ import org.slf4j.LoggerFactory;
  *       leaving a node at once; otherwise it is suspended to shared storage and a replacement
  *       timeslot is requested;
  *   <li>a static VM stops with its timeslot;
- *   <li>a suspended dynamic VM resumes on the owner's active timeslot with room and time.
+ *   <li>a suspended dynamic VM resumes on the owner's active timeslot with room and time;
+ *   <li>a VM still recorded on a timeslot whose job has ended (killed before its warning, say) is
+ *       lost with the job's processes: it is declared {@code Lost};
+ *   <li>a lost dynamic VM is restarted on the owner's active timeslot with room: cold-booted from
+ *       its overlay (its disk), or, with {@code ferry.timeslots.lost-restart = last-image}, resumed
+ *       from its last suspend image; a lost static VM is stopped (it lived with its job).
  * </ul>
+ * Migration estimates use the rate measured on recent migrations ({@link MigrationRates}), or the
+ * assumed bandwidth before any was measured.
  * Every decision is made through the entities, so their rules still apply (a reservation that no
  * longer fits is refused, and the next tick decides again).
  */
@@ -45,7 +55,8 @@ public final class Evacuation {
   private final Catalog catalog;
   private final Entities entities;
   private final Clock clock;
-  private final EvacuationPlanner.Params params;
+  private final EvacuationPlanner.Params assumed;
+  private final boolean restartFromImage;
   /** VMs acted on recently, whose new stage may not be in the catalog yet. */
   private final Map<String, Instant> acted = new HashMap<>();
 
@@ -54,8 +65,20 @@ public final class Evacuation {
     this.entities = entities;
     this.clock = clock;
     Config c = config.getConfig("ferry.timeslots.evacuation");
-    this.params = new EvacuationPlanner.Params(warningLead, c.getBytes("assumed-bandwidth"), c.getDuration("safety-margin"),
+    this.assumed = new EvacuationPlanner.Params(warningLead, c.getBytes("assumed-bandwidth"), c.getDuration("safety-margin"),
         c.getInt("parallel-per-node"));
+    String restart = config.getString("ferry.timeslots.lost-restart");
+    if (!restart.equals("cold-boot") && !restart.equals("last-image")) {
+      throw new IllegalArgumentException("ferry.timeslots.lost-restart is \"" + restart + "\"; use cold-boot or last-image");
+    }
+    this.restartFromImage = restart.equals("last-image");
+  }
+
+  /** The planner's parameters, with the migration rate measured so far if there is one. */
+  EvacuationPlanner.Params params() {
+    var rate = catalog.migrationRates().bytesPerSecond();
+    return rate.isEmpty() ? assumed
+        : new EvacuationPlanner.Params(assumed.warningLead(), rate.getAsLong(), assumed.safety(), assumed.parallelPerNode());
   }
 
   void tick() {
@@ -63,6 +86,7 @@ public final class Evacuation {
     acted.values().removeIf(t -> t.plus(IN_FLIGHT).isBefore(now));
     List<VmState> vms = catalog.vms(null);
     List<TimeslotState> slots = catalog.timeslots(null);
+    EvacuationPlanner.Params params = params();
     Map<String, Integer> leaving = new HashMap<>();
     for (VmState vm : vms) {
       if (vm instanceof VmState.Migrating) leaving.merge(vm.facts().placement().nodeId(), 1, Integer::sum);
@@ -73,7 +97,7 @@ public final class Evacuation {
         var p = vm.facts().placement();
         if (!(vm instanceof VmState.Running) || p == null || !p.timeslotId().equals(slot.facts().timeslotId())) continue;
         if (acted.containsKey(vm.vmId())) continue;
-        evacuate(vm, slot, slots, leaving, now);
+        evacuate(vm, slot, slots, leaving, now, params);
       }
     }
     for (VmState vm : vms) {
@@ -82,9 +106,52 @@ public final class Evacuation {
         EvacuationPlanner.target(vm, null, slots, now, Duration.ofSeconds(5), params).ifPresent(t -> resume(vm, t));
       }
     }
+    declareLostWithEndedJobs(vms, slots);
+    for (VmState vm : vms) {
+      if (vm instanceof VmState.Lost lost && !acted.containsKey(vm.vmId())) restartLost(lost, slots, now, params);
+    }
   }
 
-  private void evacuate(VmState vm, TimeslotState slot, List<TimeslotState> slots, Map<String, Integer> leaving, Instant now) {
+  /** VMs whose QEMU ran in a job that has ended went with the job's processes. */
+  private void declareLostWithEndedJobs(List<VmState> vms, List<TimeslotState> slots) {
+    Map<String, TimeslotState> byId = new HashMap<>();
+    slots.forEach(s -> byId.put(s.facts().timeslotId(), s));
+    for (VmState vm : vms) {
+      var p = vm.facts().placement();
+      boolean hasQemu = !(vm instanceof VmState.Placed || vm instanceof VmState.Failed);
+      TimeslotState slot = p == null ? null : byId.get(p.timeslotId());
+      boolean ended = slot instanceof TimeslotState.Expired || slot instanceof TimeslotState.Failed
+          || slot instanceof TimeslotState.Released || slot instanceof TimeslotState.Cancelled;
+      if (!hasQemu || !ended || acted.containsKey(vm.vmId())) continue;
+      acted.put(vm.vmId(), clock.instant());
+      log.warn("VM {} is still recorded on timeslot {}, whose job has ended ({}): declaring it lost", vm.vmId(),
+          p.timeslotId(), slot.stage());
+      entities.vm(vm.vmId(), r -> new Vm.ReportLost(p.nodeId(), r)).whenComplete((s, e) -> {
+        if (e != null) log.info("VM {}: not declared lost: {}", vm.vmId(), e.getMessage());
+      });
+    }
+  }
+
+  private void restartLost(VmState.Lost vm, List<TimeslotState> slots, Instant now, EvacuationPlanner.Params params) {
+    String vmId = vm.vmId();
+    if (vm.facts().spec().mode() == VmMode.STATIC) {
+      acted.put(vmId, clock.instant());
+      entities.vm(vmId, r -> new Vm.StopVm(Cause.policy(POLICY, "a static VM whose node " + vm.lostNodeId()
+          + " was lost ends with it"), r)).whenComplete((s, e) -> {});
+      return;
+    }
+    var target = EvacuationPlanner.target(vm, null, slots, now, Duration.ofSeconds(5), params);
+    if (target.isEmpty()) return; // the next tick looks again; the suspend path requests timeslots
+    var t = target.get().facts();
+    boolean fromImage = restartFromImage && vm.facts().lastImage() != null;
+    Cause cause = Cause.policy(POLICY, "restart on " + t.timeslotId() + " after node " + vm.lostNodeId() + " was lost ("
+        + (fromImage ? "resumed from its last suspend image" : "cold boot from its disk") + ")");
+    Placement to = new Placement(t.timeslotId(), t.nodeId());
+    reserveThen(vm, t, "restart on " + t.timeslotId(), r -> fromImage ? new Vm.ResumeVm(to, cause, r) : new Vm.PlaceVm(to, cause, r));
+  }
+
+  private void evacuate(VmState vm, TimeslotState slot, List<TimeslotState> slots, Map<String, Integer> leaving, Instant now,
+      EvacuationPlanner.Params params) {
     String slotId = slot.facts().timeslotId();
     String source = vm.facts().placement().nodeId();
     EvacuationPlanner.Step step = EvacuationPlanner.decide(vm, slot, slots, leaving.getOrDefault(source, 0), now, params);
@@ -100,23 +167,13 @@ public final class Evacuation {
   }
 
   private void migrate(VmState vm, TimeslotState from, TimeslotState to, Duration left, Duration estimate) {
-    String vmId = vm.vmId();
-    var spec = vm.facts().spec();
     var t = to.facts();
-    acted.put(vmId, clock.instant());
     Cause cause = new Cause(Cause.Kind.TIMESLOT_EXPIRY, from.facts().timeslotId(), POLICY + ": migrate to " + t.timeslotId()
         + " (most time left; estimated " + estimate.toSeconds() + " s, " + left.toSeconds() + " s before the hard end)");
     MigrationSettings settings = new MigrationSettings(MigrationSettings.DEFAULT.maxBandwidthBytesPerSec(),
         MigrationSettings.DEFAULT.downtimeLimitMs(), false, true, left);
-    entities.timeslot(t.timeslotId(), r -> new Timeslot.ReserveCapacity(new Reservation(vmId, spec.flavour().vcpus(), spec.flavour().memoryMiB()), r))
-        .thenCompose(s -> entities.vm(vmId, r -> new Vm.MigrateVm(new Placement(t.timeslotId(), t.nodeId()), settings, null, cause, r)))
-        .whenComplete((s, e) -> {
-          if (e != null) {
-            log.info("VM {}: migration to {} not started: {}", vmId, t.timeslotId(), e.getMessage());
-            entities.timeslot(t.timeslotId(), r -> new Timeslot.FreeCapacity(vmId, r));
-            acted.remove(vmId);
-          }
-        });
+    reserveThen(vm, t, "migration to " + t.timeslotId(),
+        r -> new Vm.MigrateVm(new Placement(t.timeslotId(), t.nodeId()), settings, null, cause, r));
   }
 
   private void suspend(VmState vm, TimeslotState slot, String why) {
@@ -138,16 +195,25 @@ public final class Evacuation {
   }
 
   private void resume(VmState vm, TimeslotState to) {
+    var t = to.facts();
+    Cause cause = Cause.policy(POLICY, "resume on " + t.timeslotId() + ", active with room and time");
+    reserveThen(vm, t, "resume on " + t.timeslotId(), r -> new Vm.ResumeVm(new Placement(t.timeslotId(), t.nodeId()), cause, r));
+  }
+
+  /**
+   * Reserves the VM's room on timeslot {@code t}, then sends the VM {@code command}; if either is
+   * refused, the room is given back and the VM may be decided on again at the next tick.
+   */
+  private void reserveThen(VmState vm, TimeslotState.TimeslotFacts t, String what,
+      Function<ActorRef<StatusReply<VmState>>, Vm.Command> command) {
     String vmId = vm.vmId();
     var spec = vm.facts().spec();
-    var t = to.facts();
     acted.put(vmId, clock.instant());
-    Cause cause = Cause.policy(POLICY, "resume on " + t.timeslotId() + ", active with room and time");
     entities.timeslot(t.timeslotId(), r -> new Timeslot.ReserveCapacity(new Reservation(vmId, spec.flavour().vcpus(), spec.flavour().memoryMiB()), r))
-        .thenCompose(s -> entities.vm(vmId, r -> new Vm.ResumeVm(new Placement(t.timeslotId(), t.nodeId()), cause, r)))
+        .thenCompose(s -> entities.vm(vmId, command))
         .whenComplete((s, e) -> {
           if (e != null) {
-            log.info("VM {}: resume on {} not started: {}", vmId, t.timeslotId(), e.getMessage());
+            log.info("VM {}: {} not started: {}", vmId, what, e.getMessage());
             entities.timeslot(t.timeslotId(), r -> new Timeslot.FreeCapacity(vmId, r));
             acted.remove(vmId);
           }

@@ -123,11 +123,18 @@ final class BatchCluster implements AutoCloseable {
     return vmId;
   }
 
+  /** The agent process of a node (the java process started with that node's state folder). */
+  ProcessHandle agentProcess(String node) {
+    String stateDir = "--state-dir " + root.resolve(node) + " ";
+    return ProcessHandle.allProcesses().filter(p -> QemuCensus.commandLine(p).contains(stateDir)).findFirst()
+        .orElseThrow(() -> new AssertionError("no agent process of node " + node + " (" + stateDir + ")"));
+  }
+
   @Override
   public void close() {
     control.terminate();
     control.getWhenTerminated().toCompletableFuture().join(); // its local jobs end with it
-    ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(root.toString()))
+    ProcessHandle.allProcesses().filter(p -> QemuCensus.commandLine(p).contains(root.toString()))
         .forEach(ProcessHandle::destroyForcibly);
   }
 }

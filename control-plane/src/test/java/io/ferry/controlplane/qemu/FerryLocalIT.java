@@ -7,7 +7,16 @@ import io.ferry.journal.timeslot.TimeslotState;
 import io.ferry.journal.vm.VmState;
 import io.ferry.nodeagent.driver.TestImages;
 import io.ferry.nodeagent.driver.VmHandle;
+import io.ferry.controlplane.entity.Node;
+import io.ferry.journal.node.NodeState;
+import io.ferry.journal.vm.VmEvent;
+import io.ferry.nodeagent.driver.qemu.GuestConsole;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +33,9 @@ class FerryLocalIT {
 
   @BeforeAll
   void start() throws Exception {
-    cluster = new BatchCluster("local", "FERRY_LOCAL_NODE", 2048, ConfigFactory.empty());
+    // a killed agent is downed 3 s after it became unreachable (the default 10 s is for real networks)
+    cluster = new BatchCluster("local", "FERRY_LOCAL_NODE", 2048,
+        ConfigFactory.parseString("ferry.control.split-brain-stable-after = 3s"));
   }
 
   @AfterAll
@@ -53,6 +64,40 @@ class FerryLocalIT {
     VmState resumed = cluster.await("VM " + vmId + " resumed elsewhere", Duration.ofSeconds(180), () -> cluster.vm(vmId),
         s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(second.facts().timeslotId()));
     TestImages.assertContinued(QemuCluster.console(onSecond), QemuCluster.console(cluster.handle(resumed.facts().placement().nodeId(), vmId)));
+    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+  }
+
+  @Test
+  void aKilledAgentAndQemuLoseTheVmWhichIsRestartedElsewhereAndNeverRunsTwice() {
+    String owner = "lost" + cluster.run;
+    TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(240)));
+    TimeslotState b = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(240)));
+    String vmId = cluster.startVm(owner, a);
+    String nodeA = a.facts().nodeId();
+    VmHandle onA = cluster.handle(nodeA, vmId);
+    TestImages.awaitCounting(QemuCluster.console(onA), 2);
+    String bootOnA = GuestConsole.last(QemuCluster.console(onA)).boot();
+    try (QemuCensus census = new QemuCensus(vmId)) {
+      ProcessHandle agent = cluster.agentProcess(nodeA);
+      agent.destroyForcibly();
+      ProcessHandle.of(onA.pid()).ifPresent(ProcessHandle::destroyForcibly);
+
+      VmState restarted = cluster.await("VM " + vmId + " restarted on " + b.facts().timeslotId(), Duration.ofSeconds(90),
+          () -> cluster.vm(vmId), s -> s instanceof VmState.Running && s.facts().placement().timeslotId().equals(b.facts().timeslotId()));
+      Path consoleB = QemuCluster.console(cluster.handle(restarted.facts().placement().nodeId(), vmId));
+      TestImages.awaitCounting(consoleB, 2);
+      assertTrue(GuestConsole.booted(consoleB), "the restarted guest was cold-booted");
+      assertNotEquals(bootOnA, GuestConsole.last(consoleB).boot(), "a new boot");
+      census.assertNeverTwice();
+    }
+    List<VmEvent> events = PersistenceQueryHelper.events(cluster.control, vmId);
+    VmEvent.VmLost lost = events.stream().filter(VmEvent.VmLost.class::isInstance).map(VmEvent.VmLost.class::cast)
+        .findFirst().orElseThrow(() -> new AssertionError("no VmLost in " + events));
+    assertEquals(nodeA, lost.nodeId());
+    VmEvent.VmPlaced replaced = (VmEvent.VmPlaced) events.get(events.indexOf(lost) + 1);
+    assertTrue(replaced.cause().detail().contains("was lost"), replaced.cause().toString());
+    cluster.await("node " + nodeA + " lost", Duration.ofSeconds(30),
+        () -> cluster.entities.node(nodeA, Node.GetNode::new).toCompletableFuture().join(), s -> s instanceof NodeState.Lost);
     cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
   }
 }

@@ -14,10 +14,15 @@ final class PersistenceQueryHelper {
   private PersistenceQueryHelper() {}
 
   static List<VmEvent.VmMigrated> migrations(ActorSystem<?> system, String vmId) {
+    return events(system, vmId).stream().filter(VmEvent.VmMigrated.class::isInstance)
+        .map(VmEvent.VmMigrated.class::cast).collect(Collectors.toList());
+  }
+
+  /** Every event of the VM, in order. */
+  static List<VmEvent> events(ActorSystem<?> system, String vmId) {
     CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
     return journal.currentEventsByPersistenceId("Vm|" + vmId, 0, Long.MAX_VALUE).runWith(Sink.seq(), system)
-        .toCompletableFuture().join().stream().map(e -> e.event()).filter(VmEvent.VmMigrated.class::isInstance)
-        .map(VmEvent.VmMigrated.class::cast).collect(Collectors.toList());
+        .toCompletableFuture().join().stream().map(e -> (VmEvent) e.event()).collect(Collectors.toList());
   }
 }

@@ -48,6 +48,16 @@ public final class NodeAgentCommand implements Callable<Integer> {
   @Option(names = "--cores", description = "cores Ferry may use (default: all)")
   Integer cores;
 
+  @Option(names = "--split-brain-stable-after", paramLabel = "DURATION",
+      description = "the Split Brain Resolver's stable-after; must equal the control members' (default 10s)")
+  String stableAfter;
+
+  @Option(names = "--cassandra", paramLabel = "HOST:PORT", description = "Cassandra for the VM entities this member hosts (default 127.0.0.1:9042)")
+  String cassandra;
+
+  @Option(names = "--keyspace", description = "the control plane's journal keyspace (default ferry)")
+  String keyspace;
+
   @Option(names = "--memory-mib", description = "memory Ferry may use in MiB (default: all)")
   Integer memory;
 
@@ -70,6 +80,9 @@ public final class NodeAgentCommand implements Callable<Integer> {
     optional.put("ferry.agent.qemu.accel", accel);
     optional.put("ferry.agent.cores", cores);
     optional.put("ferry.agent.memory-mib", memory);
+    optional.put("ferry.agent.split-brain-stable-after", stableAfter);
+    optional.put("ferry.cassandra.contact-points", cassandra);
+    optional.put("ferry.cassandra.keyspace", keyspace);
     for (var e : optional.entrySet()) {
       if (e.getValue() != null) o = o.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
     }
