@@ -103,7 +103,7 @@ public final class ControlPlane {
       Clock clock = Clock.systemUTC();
       ActorRef<AgentReport> gateway = context.spawn(AgentGateway.create(), "agent-gateway");
       Duration lookup = system.settings().config().getDuration("ferry.control.agent-lookup-timeout");
-      Vm.init(system, role, clock, new ReceptionistAgentLink(system, gateway, lookup));
+      Vm.init(system, clock, new ReceptionistAgentLink(system, gateway, lookup));
       var config = system.settings().config();
       var self = system.address();
       BatchSystems batch = config.getBoolean("ferry.timeslots.enabled")

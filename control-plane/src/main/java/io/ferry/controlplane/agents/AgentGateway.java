@@ -29,9 +29,15 @@ public final class AgentGateway {
 
   private AgentGateway() {}
 
+  /** A gateway that agents find through the receptionist (on control members). */
   public static Behavior<AgentReport> create() {
+    return create(true);
+  }
+
+  /** @param register whether agents may find it (for registering); agent members keep theirs private */
+  public static Behavior<AgentReport> create(boolean register) {
     return Behaviors.setup(context -> {
-      context.getSystem().receptionist().tell(Receptionist.register(AgentReport.GATEWAY_KEY, context.getSelf()));
+      if (register) context.getSystem().receptionist().tell(Receptionist.register(AgentReport.GATEWAY_KEY, context.getSelf()));
       Entities entities = Entities.of(context.getSystem());
       ActorRefResolver resolver = ActorRefResolver.get(context.getSystem());
       return Behaviors.receive(AgentReport.class)
@@ -47,6 +53,14 @@ public final class AgentGateway {
           .onMessage(ResumeFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportResumeFailed(r.reason(), ref)))
           .onMessage(AgentReport.Stopped.class, r -> toVm(entities, r.vmId(), Vm.ReportStopped::new))
           .onMessage(StopFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.reason(), ref)))
+          .onMessage(AgentReport.Attached.class, r -> {
+            log.info("VM {}: entity attached to its QEMU (pid {}) on node {}", r.vmId(), r.pid(), r.nodeId());
+            return Behaviors.same();
+          })
+          .onMessage(AgentReport.NotRunning.class, r -> {
+            log.warn("VM {}: node {} does not run it: {}", r.vmId(), r.nodeId(), r.reason());
+            return toVm(entities, r.vmId(), ref -> new Vm.ReportLost(r.nodeId(), ref));
+          })
           .onMessage(TimeslotWarning.class, r -> {
             entities.timeslot(r.timeslotId(), ref -> new io.ferry.controlplane.entity.Timeslot.MarkExpiring(
                 "the batch system's warning signal reached the agent of node " + r.nodeId(), ref))

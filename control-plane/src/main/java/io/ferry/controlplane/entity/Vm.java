@@ -21,6 +21,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import io.ferry.controlplane.hosting.VmHome;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
+import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -103,12 +108,51 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
 
   public record GetVm(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  /** Starts sharding of VM entities on members with {@code role}; they reach agents through {@code agents}. */
-  public static void init(ActorSystem<?> system, String role, Clock clock, AgentLink agents) {
+  /**
+   * Starts the sharding of VM entities on this member (control members and agent members both
+   * host them): one shard per VM, placed by the external shard allocation that {@link VmHome}
+   * keeps (the entity lives on the agent member whose node runs its QEMU, otherwise on a control
+   * member), remembered so that a moved shard restarts its entity at once at the new place.
+   */
+  public static void init(ActorSystem<?> system, Clock clock, AgentLink agents) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Capacity capacity = (timeslotId, vmId) -> sharding.entityRefFor(Timeslot.ENTITY_KEY, timeslotId)
         .tell(new Timeslot.FreeCapacity(vmId, system.ignoreRef()));
-    sharding.init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents, capacity)).withRole(role));
+    var config = system.settings().config();
+    VmHome home = new VmHome(system, ENTITY_KEY.name(), config.getDuration("ferry.control.agent-lookup-timeout"),
+        config.getString("ferry.control.role"));
+    sharding.init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents, capacity, home::settle))
+        .withMessageExtractor(new ShardPerVm())
+        .withAllocationStrategy(new ExternalShardAllocationStrategy(system, ENTITY_KEY.name(),
+            org.apache.pekko.util.Timeout.create(java.time.Duration.ofSeconds(5))))
+        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)
+            .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced())));
+  }
+
+  /** Every VM is a shard of its own, so that it can be placed by itself. */
+  static final class ShardPerVm extends ShardingMessageExtractor<ShardingEnvelope<Command>, Command> {
+    @Override
+    public String entityId(ShardingEnvelope<Command> envelope) {
+      return envelope.entityId();
+    }
+
+    @Override
+    public String shardId(String entityId) {
+      return entityId;
+    }
+
+    @Override
+    public Command unwrapMessage(ShardingEnvelope<Command> envelope) {
+      return envelope.message();
+    }
+  }
+
+  /** Where a VM's entity should live, told after recovery and after each persisted event. */
+  @FunctionalInterface
+  public interface Home {
+    void settle(String vmId, VmState state);
+
+    Home NONE = (vmId, state) -> {};
   }
 
   /** Gives a VM's room on a timeslot back when it leaves (idempotent on the timeslot's side). */
@@ -124,7 +168,11 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   }
 
   public static Behavior<Command> create(String vmId, Clock clock, AgentLink agents, Capacity capacity) {
-    return Behaviors.setup(context -> new Vm(context, vmId, clock, agents, capacity));
+    return create(vmId, clock, agents, capacity, Home.NONE);
+  }
+
+  public static Behavior<Command> create(String vmId, Clock clock, AgentLink agents, Capacity capacity, Home home) {
+    return Behaviors.setup(context -> new Vm(context, vmId, clock, agents, capacity, home));
   }
 
   private final ActorContext<Command> context;
@@ -132,16 +180,18 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   private final Clock clock;
   private final AgentLink agents;
   private final Capacity capacity;
+  private final Home home;
   /** Who watches the migration in flight; not journaled, so lost (null) after a recovery. */
   private ActorRef<MigrationProgress> progressTo;
 
-  private Vm(ActorContext<Command> context, String vmId, Clock clock, AgentLink agents, Capacity capacity) {
+  private Vm(ActorContext<Command> context, String vmId, Clock clock, AgentLink agents, Capacity capacity, Home home) {
     super(PersistenceId.of(ENTITY_KEY.name(), vmId));
     this.context = context;
     this.vmId = vmId;
     this.clock = clock;
     this.agents = agents;
     this.capacity = capacity;
+    this.home = home;
   }
 
   @Override
@@ -181,6 +231,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .readOnly(GetVm.class)
         .afterPersist((before, after) -> {
           freeLeftTimeslot(before, after);
+          home.settle(vmId, after);
           drive(after);
         })
         .build();
@@ -199,7 +250,11 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
 
   @Override
   public SignalHandler<VmState> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::drive).build();
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
+      if (!(state instanceof VmState.Empty)) home.settle(vmId, state);
+      attach(state);
+      drive(state);
+    }).build();
   }
 
   /**
@@ -230,6 +285,17 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
       agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, reports),
           why -> self.tell(new ReportFailed("cannot stop it on node " + at.nodeId() + ": " + why, ignore)));
     }
+  }
+
+  /**
+   * After a recovery (a restart, or a move to the agent member of its node), a running VM's entity
+   * asks the node's agent whether it runs the VM's QEMU; if not, the VM is reported lost.
+   */
+  private void attach(VmState state) {
+    if (!(state instanceof VmState.Running)) return;
+    String node = state.facts().placement().nodeId();
+    agents.send(node, new AgentCommand.AttachVm(AgentCommand.PROTOCOL_VERSION, vmId, agents.reportsTo()),
+        why -> context.getLog().warn("VM {}: cannot reach the agent of node {} to attach: {}", vmId, node, why));
   }
 
   private Decision<VmEvent> migrate(VmState state, MigrateVm cmd) {

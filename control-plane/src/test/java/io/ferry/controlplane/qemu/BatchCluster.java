@@ -54,8 +54,9 @@ final class BatchCluster implements AutoCloseable {
     this.backend = backend;
     this.slotMemoryMiB = slotMemoryMiB;
     root = Files.createTempDirectory(Path.of("/tmp"), "fb");
-    Path agentModule = Path.of("..", "node-agent", "target").toAbsolutePath().normalize();
-    String classpath = agentModule.resolve("classes") + ":" + Files.readString(agentModule.resolve("runtime-classpath.txt")).trim();
+    // as bin/ferry-agent: the control plane's class path, so the agent member hosts its VMs' entities
+    Path module = Path.of("target").toAbsolutePath();
+    String classpath = module.resolve("classes") + ":" + Files.readString(module.resolve("runtime-classpath.txt")).trim();
     Path launcher = root.resolve("agent.sh");
     Files.writeString(launcher, "#!/bin/bash\nexec " + Path.of(System.getProperty("java.home"), "bin", "java") + " -cp " + classpath
         + " io.ferry.nodeagent.agent.NodeAgentCommand --state-dir " + root + "/$" + nodeVariable + " --shared-dir " + root.resolve("shared")

@@ -91,6 +91,7 @@ final class QemuCluster implements AutoCloseable {
   Config agentConfig(String node) {
     return NodeAgent.config(ConfigFactory.empty()
         .withValue("ferry.agent.node-id", ConfigValueFactory.fromAnyRef(node))
+        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
         .withValue("ferry.agent.seed-nodes", ConfigValueFactory.fromIterable(List.of("127.0.0.1:" + controlPort)))
         .withValue("ferry.agent.state-dir", ConfigValueFactory.fromAnyRef(stateDir(node).toString()))
         .withValue("ferry.agent.shared-dir", ConfigValueFactory.fromAnyRef(shared().toString()))

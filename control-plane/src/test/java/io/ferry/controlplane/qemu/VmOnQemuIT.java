@@ -66,6 +66,7 @@ class VmOnQemuIT {
     cluster.awaitVm(vm, runningOn(a));
     VmHandle current = cluster.handle(a, vm);
     TestImages.awaitCounting(QemuCluster.console(current), 5);
+    EntityHost.awaitOnAgentOf(cluster.control, cluster.entities, vm, a);
     String here = a;
     for (String next : List.of(b, a, b)) {
       TestProbe<MigrationProgress> progress = TestProbe.create(cluster.control);
@@ -81,6 +82,8 @@ class VmOnQemuIT {
         return p.percent() == 100 ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
       });
       for (int i = 1; i < percents.size(); i++) assertTrue(percents.get(i) >= percents.get(i - 1), "ran backwards: " + percents);
+      // the entity moved with its QEMU
+      EntityHost.awaitOnAgentOf(cluster.control, cluster.entities, vm, next);
       current = moved;
       here = next;
     }
@@ -104,9 +107,11 @@ class VmOnQemuIT {
     VmState suspended = cluster.awaitVm(vm, s -> s instanceof VmState.Suspended);
     assertEquals(vm + ".state", suspended.facts().lastImage());
     assertTrue(cluster.journal(vm, VmEvent.VmSuspended.class).get(0).bytes() > 1_000_000);
+    EntityHost.awaitOnControl(cluster.control, cluster.entities, vm); // it runs nowhere: its entity lives on a control member
     cluster.entities.vm(vm, r -> new Vm.ResumeVm(on(b), Cause.user("alice"), r)).toCompletableFuture().join();
     cluster.awaitVm(vm, runningOn(b));
     QemuCluster.assertContinued(before, cluster.handle(b, vm));
+    EntityHost.awaitOnAgentOf(cluster.control, cluster.entities, vm, b);
     stopAndAwait(vm);
   }
 

@@ -41,6 +41,12 @@ public sealed interface AgentCommand extends FerrySerializable {
   /** Restore the VM on this node from {@code file}. */
   record ResumeVm(int version, String vmId, VmSpec spec, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
+  /**
+   * The VM's entity (re)started on this agent's member: confirm that this node runs the VM's QEMU.
+   * Answered with {@link AgentReport.Attached} or {@link AgentReport.NotRunning}.
+   */
+  record AttachVm(int version, String vmId, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+
   /** Stop the VM for good. */
   record StopVm(int version, String vmId, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 

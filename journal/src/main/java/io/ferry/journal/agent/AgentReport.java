@@ -49,5 +49,11 @@ public sealed interface AgentReport extends FerrySerializable {
 
   record Stopped(String vmId) implements AgentReport {}
 
+  /** This node runs the VM: its QEMU is process {@code pid} and answers. */
+  record Attached(String vmId, String nodeId, long pid) implements AgentReport {}
+
+  /** This node does not run the VM (any more): {@code reason} says what the agent found. */
+  record NotRunning(String vmId, String nodeId, String reason) implements AgentReport {}
+
   record StopFailed(String vmId, String reason) implements AgentReport {}
 }

@@ -144,6 +144,9 @@ public final class JournalRegistrations implements KryoRegistrations {
         of(550, AgentReport.ResumeFailed.class),
         of(551, AgentReport.Stopped.class),
         of(552, AgentReport.StopFailed.class),
-        of(553, AgentReport.TimeslotWarning.class));
+        of(553, AgentReport.TimeslotWarning.class),
+        of(554, AgentCommand.AttachVm.class),
+        of(555, AgentReport.Attached.class),
+        of(556, AgentReport.NotRunning.class));
   }
 }

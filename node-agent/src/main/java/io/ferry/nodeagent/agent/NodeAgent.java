@@ -41,7 +41,12 @@ public final class NodeAgent {
     });
     java.util.concurrent.CompletableFuture<org.apache.pekko.actor.typed.ActorRef<Object>> agent = new java.util.concurrent.CompletableFuture<>();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
-      agent.complete(context.spawn(NodeAgentActor.create(settings, driver, pool), "agent"));
+      org.apache.pekko.actor.typed.ActorRef<Object> ref = context.spawn(NodeAgentActor.create(settings, driver, pool), "agent");
+      agent.complete(ref);
+      for (AgentMemberPlugin plugin : java.util.ServiceLoader.load(AgentMemberPlugin.class)) {
+        context.getLog().info("agent member also runs {}", plugin.getClass().getName());
+        plugin.start(context, settings, ref);
+      }
       return Behaviors.empty();
     }), "ferry", config);
     // Slurm's --signal=B:USR1@lead (and the local backend) warn the job's main process: this one.

@@ -16,6 +16,7 @@ import io.ferry.nodeagent.driver.MigrationOutcome;
 import io.ferry.nodeagent.driver.MigrationParams;
 import io.ferry.nodeagent.driver.SuspendOutcome;
 import io.ferry.nodeagent.driver.VmHandle;
+import io.ferry.nodeagent.driver.VmStatus;
 import io.ferry.nodeagent.driver.VmLaunch;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,6 +125,7 @@ final class NodeAgentActor {
     else if (command instanceof SuspendVm c) suspend(c);
     else if (command instanceof ResumeVm c) resume(c);
     else if (command instanceof StopVm c) stop(c);
+    else if (command instanceof AgentCommand.AttachVm c) attach(c);
     else if (command instanceof PrepareIncoming c) prepareIncoming(c);
     else if (command instanceof ConfirmIncoming c) confirmIncoming(c);
     else if (command instanceof AbortIncoming c) abortIncoming(c);
@@ -157,6 +159,24 @@ final class NodeAgentActor {
       }
       keep(handle);
       c.replyTo().tell(new AgentReport.Started(c.vmId(), settings.nodeId()));
+    });
+  }
+
+  private void attach(AgentCommand.AttachVm c) {
+    if (busy.contains(c.vmId())) return; // the work in progress reports its own outcome
+    VmHandle handle = running.get(c.vmId());
+    if (handle == null) {
+      c.replyTo().tell(new AgentReport.NotRunning(c.vmId(), settings.nodeId(), "this agent runs no QEMU of it"));
+      return;
+    }
+    work(c.vmId(), () -> driver.inspect(handle), (status, error) -> {
+      if (error == null && status != VmStatus.GONE) {
+        c.replyTo().tell(new AgentReport.Attached(c.vmId(), settings.nodeId(), handle.pid()));
+      } else {
+        c.replyTo().tell(new AgentReport.NotRunning(c.vmId(), settings.nodeId(), error != null
+            ? "its QEMU (pid " + handle.pid() + ") does not answer: " + error.getMessage()
+            : "its QEMU (pid " + handle.pid() + ") has exited"));
+      }
     });
   }
 
