@@ -109,8 +109,8 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   public record GetVm(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
   /**
-   * Starts the sharding of VM entities on this member (control members and agent members both
-   * host them): one shard per VM, placed by the external shard allocation that {@link VmHome}
+   * Starts the sharding of VM entities on this member (members with role
+   * {@code ferry.control.vm-host-role}: control members, and agent members that host their VMs): one shard per VM, placed by the external shard allocation that {@link VmHome}
    * keeps (the entity lives on the agent member whose node runs its QEMU, otherwise on a control
    * member), remembered so that a moved shard restarts its entity at once at the new place.
    */
@@ -122,6 +122,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     VmHome home = new VmHome(system, ENTITY_KEY.name(), config.getDuration("ferry.control.agent-lookup-timeout"),
         config.getString("ferry.control.role"));
     sharding.init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents, capacity, home::settle))
+        .withRole(config.getString("ferry.control.vm-host-role"))
         .withMessageExtractor(new ShardPerVm())
         .withAllocationStrategy(new ExternalShardAllocationStrategy(system, ENTITY_KEY.name(),
             org.apache.pekko.util.Timeout.create(java.time.Duration.ofSeconds(5))))

@@ -22,6 +22,12 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  */
 public final class VmHostingPlugin implements AgentMemberPlugin {
   @Override
+  public java.util.Set<String> roles(com.typesafe.config.Config config) {
+    return config.getBoolean("ferry.agent.host-vm-entities") ? java.util.Set.of(config.getString("ferry.control.vm-host-role"))
+        : java.util.Set.of();
+  }
+
+  @Override
   public void start(ActorContext<?> guardian, AgentSettings settings, ActorRef<Object> agent) {
     ActorSystem<?> system = guardian.getSystem();
     var config = system.settings().config();

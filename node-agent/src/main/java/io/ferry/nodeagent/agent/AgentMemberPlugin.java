@@ -9,6 +9,11 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
  * this node runs (so an entity lives where its QEMU runs); the agent itself does not depend on it.
  */
 public interface AgentMemberPlugin {
+  /** Cluster roles the member takes on for this plugin (read before the member starts). */
+  default java.util.Set<String> roles(com.typesafe.config.Config config) {
+    return java.util.Set.of();
+  }
+
   /**
    * Called once in the agent member's guardian, after the node agent started.
    *

@@ -4,7 +4,15 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.ferry.nodeagent.driver.HypervisorDriver;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,8 +37,47 @@ public final class NodeAgent {
         .withFallback(merged);
   }
 
+  /**
+   * {@code ferry.agent.fence-after}, where "auto" is 0.4 × the split brain resolver's stable-after
+   * (see {@link Fencing} for why it must stay well below it).
+   */
+  static Duration fenceAfter(Config config) {
+    Duration stable = config.getDuration("ferry.agent.split-brain-stable-after");
+    if (config.getString("ferry.agent.fence-after").equals("auto")) return stable.multipliedBy(2).dividedBy(5);
+    Duration fence = config.getDuration("ferry.agent.fence-after");
+    if (fence.compareTo(stable) >= 0) {
+      throw new IllegalArgumentException("ferry.agent.fence-after (" + fence.toMillis() + " ms) must be shorter than the split brain "
+          + "resolver's stable-after (" + stable.toMillis() + " ms), or a cut-off agent's VMs may run twice; use \"auto\"");
+    }
+    return fence;
+  }
+
+  /**
+   * When this member shuts down because it was downed (the split brain resolver, on either side,
+   * decided it must go) or because it fenced itself, its QEMUs are killed first: others restart its
+   * VMs. On any other shutdown (a restart, a stop) they live on for the next agent to re-attach.
+   */
+  private static void fenceOnDowning(ActorSystem<Void> system, CompletableFuture<ActorRef<Object>> agent) {
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "fence-qemus", () -> {
+      var reason = CoordinatedShutdown.get(system).getShutdownReason();
+      MemberStatus status = Cluster.get(system).selfMember().status();
+      boolean downed = reason.map(r -> r instanceof Fencing.FencedReason || r == CoordinatedShutdown.clusterDowningReason()).orElse(false)
+          || status == MemberStatus.down();
+      if (!downed) return CompletableFuture.completedFuture(Done.getInstance());
+      String why = "this member was downed or fenced itself (" + reason.map(Object::toString).orElse(status.toString()) + ")";
+      return agent.thenCompose(a -> AskPattern.<Object, Integer>ask(a, r -> new NodeAgentActor.Fence(why, r), Duration.ofSeconds(5),
+          system.scheduler())).thenApply(killed -> Done.getInstance());
+    });
+  }
+
   /** Starts the member and the agent of the node its settings name. */
-  public static ActorSystem<Void> start(Config config) {
+  public static ActorSystem<Void> start(Config given) {
+    Config config0 = given;
+    List<AgentMemberPlugin> plugins = new java.util.ArrayList<>();
+    java.util.ServiceLoader.load(AgentMemberPlugin.class).forEach(plugins::add);
+    List<String> roles = new java.util.ArrayList<>(config0.getStringList("pekko.cluster.roles"));
+    plugins.forEach(p -> p.roles(config0).stream().filter(r -> !roles.contains(r)).forEach(roles::add));
+    Config config = ConfigFactory.empty().withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles)).withFallback(config0);
     AgentSettings settings = AgentSettings.from(config);
     HypervisorDriver driver = settings.newDriver();
     AtomicInteger threads = new AtomicInteger();
@@ -39,11 +86,13 @@ public final class NodeAgent {
       t.setDaemon(true);
       return t;
     });
-    java.util.concurrent.CompletableFuture<org.apache.pekko.actor.typed.ActorRef<Object>> agent = new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<ActorRef<Object>> agent = new CompletableFuture<>();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
       org.apache.pekko.actor.typed.ActorRef<Object> ref = context.spawn(NodeAgentActor.create(settings, driver, pool), "agent");
       agent.complete(ref);
-      for (AgentMemberPlugin plugin : java.util.ServiceLoader.load(AgentMemberPlugin.class)) {
+      context.spawn(Fencing.create(context.getSystem().settings().config().getString("ferry.agent.control-role"),
+          fenceAfter(context.getSystem().settings().config())), "fencing");
+      for (AgentMemberPlugin plugin : plugins) {
         context.getLog().info("agent member also runs {}", plugin.getClass().getName());
         plugin.start(context, settings, ref);
       }
@@ -51,6 +100,7 @@ public final class NodeAgent {
     }), "ferry", config);
     // Slurm's --signal=B:USR1@lead (and the local backend) warn the job's main process: this one.
     sun.misc.Signal.handle(new sun.misc.Signal("USR1"), signal -> agent.thenAccept(a -> a.tell(new NodeAgentActor.Warned())));
+    fenceOnDowning(system, agent);
     system.getWhenTerminated().thenRun(() -> {
       driver.detachAll();
       pool.shutdownNow();

@@ -90,12 +90,19 @@ final class NodeAgentActor {
           return Behaviors.same();
         })
         .onMessage(AgentCommand.class, this::onCommand)
+        .onMessage(Fence.class, f -> {
+          f.replyTo().tell(fence(f.why()));
+          return Behaviors.same();
+        })
         .onMessage(Warned.class, w -> {
           warnControlPlane();
           return Behaviors.same();
         })
         .build();
   }
+
+  /** Kill every VM of this node now (fencing); answered with how many were killed. */
+  public record Fence(String why, ActorRef<Integer> replyTo) {}
 
   /** Tells a control member's gateway that this timeslot's end is near (the batch system said so). */
   private void warnControlPlane() {
@@ -160,6 +167,23 @@ final class NodeAgentActor {
       keep(handle);
       c.replyTo().tell(new AgentReport.Started(c.vmId(), settings.nodeId()));
     });
+  }
+
+  /**
+   * Kills every QEMU of this node at once (SIGKILL; no QMP, which may hang) and forgets them, so
+   * that no later agent re-attaches: this node's VMs are restarted elsewhere by the control plane.
+   */
+  private int fence(String why) {
+    int killed = 0;
+    for (VmHandle handle : running.values()) {
+      boolean gone = ProcessHandle.of(handle.pid()).map(ProcessHandle::destroyForcibly).orElse(false);
+      if (handle.pid() <= 0) driver.stop(handle);
+      handles.delete(handle.vmId());
+      if (gone || handle.pid() <= 0) killed++;
+    }
+    context.getLog().error("fenced ({}): killed {} of {} QEMUs: {}", why, killed, running.size(), running.keySet());
+    running.clear();
+    return killed;
   }
 
   private void attach(AgentCommand.AttachVm c) {
