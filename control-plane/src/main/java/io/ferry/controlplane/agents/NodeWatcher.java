@@ -6,6 +6,8 @@ import io.ferry.controlplane.entity.Node;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.node.NodeState;
 import io.ferry.journal.vm.VmState;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.Behavior;
@@ -35,13 +37,20 @@ import org.slf4j.LoggerFactory;
 public final class NodeWatcher {
   private static final Logger log = LoggerFactory.getLogger(NodeWatcher.class);
 
+  private static final java.time.Duration SWEEP = java.time.Duration.ofSeconds(2);
+
   private NodeWatcher() {}
 
+  /** Repeats what a lost node's entities have not recorded yet (an ask may time out while shards move). */
+  private record Sweep() implements ClusterEvent.ClusterDomainEvent {}
+
   public static Behavior<ClusterEvent.ClusterDomainEvent> create(Catalog catalog, Entities entities) {
-    return Behaviors.setup(context -> {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       Cluster cluster = Cluster.get(context.getSystem());
       cluster.subscriptions().tell(Subscribe.create(context.getSelf().narrow(), ClusterEvent.MemberRemoved.class));
       cluster.subscriptions().tell(Subscribe.create(context.getSelf().narrow(), ClusterEvent.ReachabilityEvent.class));
+      timers.startTimerWithFixedDelay(new Sweep(), SWEEP);
+      Map<String, String> lost = new HashMap<>(); // node → address of its agent that was downed
       return Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)
           .onMessage(ClusterEvent.UnreachableMember.class, e -> {
             nodeOf(catalog, e.member()).ifPresent(node -> {
@@ -55,26 +64,54 @@ public final class NodeWatcher {
             return Behaviors.same();
           })
           .onMessage(ClusterEvent.MemberRemoved.class, e -> {
-            nodeOf(catalog, e.member()).ifPresent(node -> removed(catalog, entities, node, e));
+            nodeOf(catalog, e.member()).ifPresent(node -> {
+              if (e.previousStatus() != MemberStatus.down()) {
+                log.info("node {}: its agent {} left the cluster", node, e.member().address());
+                entities.node(node, Node.MarkLeft::new).whenComplete((s, x) -> {});
+              } else {
+                log.warn("node {} lost: its agent {} was downed by the split brain resolver (dead or cut off)", node,
+                    e.member().address());
+                lost.put(node, e.member().address().toString());
+                sweep(catalog, entities, lost);
+              }
+            });
+            return Behaviors.same();
+          })
+          .onMessage(Sweep.class, t -> {
+            sweep(catalog, entities, lost);
             return Behaviors.same();
           })
           .build();
-    });
+    }));
   }
 
-  private static void removed(Catalog catalog, Entities entities, String node, ClusterEvent.MemberRemoved e) {
-    if (e.previousStatus() != MemberStatus.down()) {
-      log.info("node {}: its agent {} left the cluster", node, e.member().address());
-      entities.node(node, Node.MarkLeft::new).whenComplete((s, x) -> {});
-      return;
-    }
-    String reason = "its agent " + e.member().address() + " was downed by the split brain resolver (dead or cut off)";
-    log.warn("node {} lost: {}", node, reason);
-    entities.node(node, r -> new Node.MarkLost(reason, r)).whenComplete((s, x) -> {});
-    for (VmState vm : catalog.vms(null)) {
-      if (usesNode(vm, node)) {
+  /**
+   * For every node whose agent was downed: records the node {@code Lost} and every VM still on it
+   * {@code Lost} (idempotent: an entity that has moved on answers unchanged), until the catalog
+   * shows none left there, or the node has joined again with a new agent.
+   */
+  private static void sweep(Catalog catalog, Entities entities, Map<String, String> lost) {
+    for (var it = lost.entrySet().iterator(); it.hasNext(); ) {
+      var entry = it.next();
+      String node = entry.getKey();
+      NodeState state = catalog.nodes().stream().filter(n -> n.facts().nodeId().equals(node)).findFirst().orElse(null);
+      if (state instanceof NodeState.Joined && state.facts().agentAddress() != null
+          && !state.facts().agentAddress().startsWith(entry.getValue() + "/")) {
+        it.remove(); // a new agent took the node over
+        continue;
+      }
+      if (!(state instanceof NodeState.Lost)) {
+        String reason = "its agent " + entry.getValue() + " was downed by the split brain resolver (dead or cut off)";
+        entities.node(node, r -> new Node.MarkLost(reason, r)).whenComplete((s, x) -> {});
+      }
+      var left = catalog.vms(null).stream().filter(vm -> usesNode(vm, node)).toList();
+      if (left.isEmpty() && state instanceof NodeState.Lost) {
+        it.remove();
+        continue;
+      }
+      for (VmState vm : left) {
         entities.vm(vm.vmId(), r -> new Vm.ReportLost(node, r)).whenComplete((s, x) -> {
-          if (x != null) log.info("VM {}: loss of node {} not recorded: {}", vm.vmId(), node, x.getMessage());
+          if (x != null) log.info("VM {}: loss of node {} not recorded yet: {}", vm.vmId(), node, x.getMessage());
         });
       }
     }

@@ -20,6 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import io.ferry.journal.node.NodeState;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
@@ -85,7 +88,12 @@ public final class Evacuation {
     Instant now = clock.instant();
     acted.values().removeIf(t -> t.plus(IN_FLIGHT).isBefore(now));
     List<VmState> vms = catalog.vms(null);
-    List<TimeslotState> slots = catalog.timeslots(null);
+    // timeslots whose node's agent is not in the cluster (unreachable, lost) take no VMs
+    Set<String> gone = catalog.nodes().stream().filter(n -> !(n instanceof NodeState.Joined))
+        .map(n -> n.facts().nodeId()).collect(Collectors.toSet());
+    List<TimeslotState> slots = catalog.timeslots(null).stream()
+        .filter(s -> !(s instanceof TimeslotState.Active) || s.facts().nodeId() == null || !gone.contains(s.facts().nodeId()))
+        .collect(Collectors.toList());
     EvacuationPlanner.Params params = params();
     Map<String, Integer> leaving = new HashMap<>();
     for (VmState vm : vms) {

@@ -14,6 +14,7 @@ import io.ferry.nodeagent.driver.qemu.GuestConsole;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import io.ferry.journal.testing.Eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -99,5 +100,36 @@ class FerryLocalIT {
     cluster.await("node " + nodeA + " lost", Duration.ofSeconds(30),
         () -> cluster.entities.node(nodeA, Node.GetNode::new).toCompletableFuture().join(), s -> s instanceof NodeState.Lost);
     cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+  }
+
+  @Test
+  void aFrozenAgentIsDownedAndWhenItWakesKillsItsQemuItself() throws Exception {
+    String owner = "frozen" + cluster.run;
+    TimeslotState slot = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(240)));
+    String vmId = cluster.startVm(owner, slot);
+    String node = slot.facts().nodeId();
+    VmHandle handle = cluster.handle(node, vmId);
+    TestImages.awaitCounting(QemuCluster.console(handle), 2);
+    ProcessHandle agent = cluster.agentProcess(node);
+    try (QemuCensus census = new QemuCensus(vmId)) {
+      signal("STOP", agent);
+      // the control side downs the silent agent: its node and VM are lost (no other timeslot: no restart)
+      cluster.await("VM " + vmId + " lost", Duration.ofSeconds(60), () -> cluster.vm(vmId), s -> s instanceof VmState.Lost);
+      assertTrue(ProcessHandle.of(handle.pid()).isPresent(), "the frozen agent's QEMU still runs: only the agent can kill it");
+      signal("CONT", agent);
+      // on waking it learns it was downed (or finds itself cut off) and fences: kills its QEMU, then exits
+      Eventually.await("QEMU pid " + handle.pid() + " killed by its fenced agent", Duration.ofSeconds(30), Duration.ofMillis(100),
+          () -> ProcessHandle.of(handle.pid()).map(ProcessHandle::isAlive).orElse(false), alive -> !alive);
+      Eventually.await("the fenced agent exits", Duration.ofSeconds(30), Duration.ofMillis(100), agent::isAlive, alive -> !alive);
+      census.assertNeverTwice();
+    } finally {
+      if (agent.isAlive()) signal("CONT", agent);
+    }
+    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+  }
+
+  private static void signal(String signal, ProcessHandle process) throws Exception {
+    int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+    assertEquals(0, exit, "kill -" + signal + " " + process.pid());
   }
 }
