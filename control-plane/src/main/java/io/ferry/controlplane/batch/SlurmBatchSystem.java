@@ -103,7 +103,8 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
       String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       if (!p.waitFor(commandTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        throw new BatchException(what + ": " + command.get(0) + " did not finish within " + commandTimeout.toSeconds() + " s");
+        throw new BatchException(what + ": " + command.get(0) + " did not finish within " + commandTimeout.toSeconds()
+            + " s (is slurmctld running and answering? scontrol ping tells; ferry.timeslots.slurm.command-timeout sets the limit)");
       }
       if (p.exitValue() != 0) {
         throw new BatchException(what + " failed: " + (err.isEmpty() ? command.get(0) + " exited with " + p.exitValue() : err)

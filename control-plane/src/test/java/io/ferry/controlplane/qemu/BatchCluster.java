@@ -131,6 +131,24 @@ final class BatchCluster implements AutoCloseable {
         .orElseThrow(() -> new AssertionError("no agent process of node " + node + " (" + stateDir + ")"));
   }
 
+  /** Runs a command (with the test's environment, so SLURM_CONF) and fails if it fails. */
+  static void run(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).inheritIO().start();
+      if (p.waitFor() != 0) throw new AssertionError(String.join(" ", command) + " exited with " + p.exitValue());
+    } catch (java.io.IOException e) {
+      throw new AssertionError("cannot run " + command[0] + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  /** Sends a signal (STOP, CONT, …) to a process, as kill(1) does. */
+  static void signal(String signal, ProcessHandle process) {
+    run("kill", "-" + signal, Long.toString(process.pid()));
+  }
+
   @Override
   public void close() {
     control.terminate();

@@ -112,24 +112,19 @@ class FerryLocalIT {
     TestImages.awaitCounting(QemuCluster.console(handle), 2);
     ProcessHandle agent = cluster.agentProcess(node);
     try (QemuCensus census = new QemuCensus(vmId)) {
-      signal("STOP", agent);
+      BatchCluster.signal("STOP", agent);
       // the control side downs the silent agent: its node and VM are lost (no other timeslot: no restart)
       cluster.await("VM " + vmId + " lost", Duration.ofSeconds(60), () -> cluster.vm(vmId), s -> s instanceof VmState.Lost);
       assertTrue(ProcessHandle.of(handle.pid()).isPresent(), "the frozen agent's QEMU still runs: only the agent can kill it");
-      signal("CONT", agent);
+      BatchCluster.signal("CONT", agent);
       // on waking it learns it was downed (or finds itself cut off) and fences: kills its QEMU, then exits
       Eventually.await("QEMU pid " + handle.pid() + " killed by its fenced agent", Duration.ofSeconds(30), Duration.ofMillis(100),
           () -> ProcessHandle.of(handle.pid()).map(ProcessHandle::isAlive).orElse(false), alive -> !alive);
       Eventually.await("the fenced agent exits", Duration.ofSeconds(30), Duration.ofMillis(100), agent::isAlive, alive -> !alive);
       census.assertNeverTwice();
     } finally {
-      if (agent.isAlive()) signal("CONT", agent);
+      if (agent.isAlive()) BatchCluster.signal("CONT", agent);
     }
     cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
-  }
-
-  private static void signal(String signal, ProcessHandle process) throws Exception {
-    int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
-    assertEquals(0, exit, "kill -" + signal + " " + process.pid());
   }
 }

@@ -1,5 +1,9 @@
 package io.ferry.controlplane.qemu;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.ferry.journal.vm.VmEvent;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,7 +47,9 @@ class FerrySlurmIT {
     // Slurm's nodes here have 2000 MiB: a timeslot asks for 1500
     cluster = new BatchCluster("slurm", "SLURMD_NODENAME", 1500, ConfigFactory.empty()
         .withValue("ferry.timeslots.slurm.enabled", ConfigValueFactory.fromAnyRef(true))
-        .withValue("ferry.timeslots.slurm.conf", ConfigValueFactory.fromAnyRef(slurmConf().toString())));
+        .withValue("ferry.timeslots.slurm.conf", ConfigValueFactory.fromAnyRef(slurmConf().toString()))
+        // Slurm answers in well under a second here; a frozen slurmctld is given up on after 4 s
+        .withValue("ferry.timeslots.slurm.command-timeout", ConfigValueFactory.fromAnyRef("4s")));
   }
 
   @AfterAll
@@ -77,20 +83,81 @@ class FerrySlurmIT {
     String vmId = cluster.startVm(owner, slots.get(0));
     VmHandle current = cluster.handle(slots.get(0).facts().nodeId(), vmId);
     TestImages.awaitCounting(QemuCluster.console(current), 3);
+    EntityHost.awaitOnAgentOf(cluster.control, cluster.entities, vmId, slots.get(0).facts().nodeId());
     SlurmBatchSystem slurm = SlurmBatchSystem.at(slurmConf(), cluster.root.resolve("jobs"));
     Set<String> visited = new HashSet<>();
     for (int hop = 1; hop <= 3; hop++) {
       String from = cluster.vm(vmId).facts().placement().timeslotId();
       visited.add(from);
-      slurm.warn(cluster.timeslot(from).facts().jobId());
+      // the job's end is moved close (its walltime really ends it, within ~2 minutes of its start),
+      // and the batch system's warning signal comes at once rather than at end - lead
+      String job = cluster.timeslot(from).facts().jobId();
+      BatchCluster.run("scontrol", "update", "JobId=" + job, "TimeLimit=2");
+      slurm.warn(job);
       VmState after = cluster.await("hop " + hop + " of " + vmId, Duration.ofSeconds(90), () -> cluster.vm(vmId),
           s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(from));
       assertTrue(!visited.contains(after.facts().placement().timeslotId()), "moved back to an expiring timeslot");
       VmHandle next = cluster.handle(after.facts().placement().nodeId(), vmId);
       TestImages.assertContinued(QemuCluster.console(current), QemuCluster.console(next));
+      EntityHost.awaitOnAgentOf(cluster.control, cluster.entities, vmId, after.facts().placement().nodeId());
       current = next;
     }
     assertEquals(3, PersistenceQueryHelper.migrations(cluster.control, vmId).size(), "three live migrations journaled");
+    for (String left : visited) {
+      // each source job then reaches its moved walltime end and its timeslot ends, with no VM left on it
+      TimeslotState ended = cluster.await("timeslot " + left + " expired at its moved end", Duration.ofSeconds(180),
+          () -> cluster.timeslot(left), s -> s instanceof TimeslotState.Expired);
+      assertTrue(ended.facts().end().isBefore(ended.facts().start().plus(Duration.ofMinutes(4))),
+          "the moved end was recorded: " + ended.facts().start() + " .. " + ended.facts().end());
+    }
+    assertInstanceOf(VmState.Running.class, cluster.vm(vmId));
     cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
   }
+  @Test
+  void aJobKilledBeforeItsWarningLosesItsVmWhichRestartsOnAnotherTimeslot() {
+    String owner = "killed" + cluster.run;
+    TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
+    TimeslotState b = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
+    String vmId = cluster.startVm(owner, a);
+    VmHandle onA = cluster.handle(a.facts().nodeId(), vmId);
+    TestImages.awaitCounting(QemuCluster.console(onA), 2);
+    try (QemuCensus census = new QemuCensus(vmId)) {
+      // scancel without any warning: Slurm terminates the agent and its QEMU at once
+      SlurmBatchSystem.at(slurmConf(), cluster.root.resolve("jobs")).cancel(a.facts().jobId());
+      cluster.await("timeslot " + a.facts().timeslotId() + " ended", Duration.ofSeconds(60), () -> cluster.timeslot(a.facts().timeslotId()),
+          s -> s instanceof TimeslotState.Expired);
+      VmState restarted = cluster.await("VM " + vmId + " restarted on " + b.facts().timeslotId(), Duration.ofSeconds(90),
+          () -> cluster.vm(vmId), s -> s instanceof VmState.Running && s.facts().placement().timeslotId().equals(b.facts().timeslotId()));
+      TestImages.awaitCounting(QemuCluster.console(cluster.handle(restarted.facts().placement().nodeId(), vmId)), 2);
+      census.assertNeverTwice();
+    }
+    assertTrue(PersistenceQueryHelper.events(cluster.control, vmId).stream().anyMatch(VmEvent.VmLost.class::isInstance),
+        "the journal records the VM as lost with its job");
+    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+  }
+
+  @Test
+  void whileSlurmIsDownRequestsFailClearlyAndRunningVmsAndTimeslotsStay() throws Exception {
+    String owner = "down" + cluster.run;
+    TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
+    String vmId = cluster.startVm(owner, a);
+    ProcessHandle slurmctld = ProcessHandle.allProcesses()
+        .filter(p -> QemuCensus.commandLine(p).contains("slurmctld")).findFirst()
+        .orElseThrow(() -> new AssertionError("no slurmctld running (ops/slurm.sh start)"));
+    BatchCluster.signal("STOP", slurmctld);
+    try {
+      String id = cluster.requestTimeslot(owner, Duration.ofMinutes(5));
+      TimeslotState failed = cluster.await("timeslot " + id + " failed", Duration.ofSeconds(60), () -> cluster.timeslot(id),
+          s -> s instanceof TimeslotState.Failed);
+      String reason = ((TimeslotState.Failed) failed).reason();
+      assertTrue(reason.contains("did not finish within") && reason.contains("slurmctld"), reason);
+      // the keeper could not read any job meanwhile: nothing it follows was failed or ended for that
+      assertInstanceOf(TimeslotState.Active.class, cluster.timeslot(a.facts().timeslotId()));
+      assertInstanceOf(VmState.Running.class, cluster.vm(vmId));
+    } finally {
+      BatchCluster.signal("CONT", slurmctld);
+    }
+    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+  }
+
 }
