@@ -60,12 +60,22 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
 
   @Override
   public JobStatus status(String jobId) {
-    JsonNode jobs;
+    JsonNode answer;
     try {
-      jobs = ApiJson.MAPPER.readTree(run(List.of("squeue", "--json"), "reading job " + jobId)).path("jobs");
+      answer = ApiJson.MAPPER.readTree(run(List.of("squeue", "--json"), "reading job " + jobId));
     } catch (IOException e) {
       throw new BatchException("squeue --json gave output that is not JSON: " + e.getMessage(), e);
     }
+    // With slurmctld unreachable, squeue --json exits 0 with an empty job list and the failure in
+    // "errors": that must not read as "the job is gone" (it would end every timeslot).
+    JsonNode errors = answer.path("errors");
+    if (errors.isArray() && !errors.isEmpty()) {
+      JsonNode first = errors.get(0);
+      throw new BatchException("reading job " + jobId + ": squeue could not read Slurm's jobs: " + first.path("description").asText("")
+          + " (" + first.path("source").asText("") + ": " + first.path("error").asText("") + "; is Slurm running? scontrol ping; SLURM_CONF="
+          + (slurmConf == null ? "the system's" : slurmConf) + ")");
+    }
+    JsonNode jobs = answer.path("jobs");
     for (JsonNode j : jobs) {
       if (!String.valueOf(j.path("job_id").asLong()).equals(jobId)) continue;
       JobState state;
@@ -108,7 +118,8 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
       }
       if (p.exitValue() != 0) {
         throw new BatchException(what + " failed: " + (err.isEmpty() ? command.get(0) + " exited with " + p.exitValue() : err)
-            + (err.contains("contact") || err.contains("Connection refused") ? " (is Slurm running? ops/slurm.sh start; SLURM_CONF="
+            + (err.contains("contact") || err.contains("Connection refused") || err.contains("timed out")
+                ? " (is Slurm running? ops/slurm.sh start; scontrol ping; SLURM_CONF="
                 + (slurmConf == null ? "the system's" : slurmConf) + ")" : ""));
       }
       return new String(out, StandardCharsets.UTF_8);

@@ -117,7 +117,7 @@ public final class Timeslot
     ActorRef<StatusReply<TimeslotState>> ignore = context.getSystem().ignoreRef();
     context.pipeToSelf(batch.call(f.backend(), b -> b.submit(job)), (jobId, error) -> error == null
         ? new RecordSubmitted(jobId, ignore)
-        : new FailTimeslot("the " + f.backend() + " batch system refused the job: " + rootMessage(error), ignore));
+        : new FailTimeslot("the " + f.backend() + " batch system did not take the job: " + rootMessage(error), ignore));
   }
 
   private static String rootMessage(Throwable e) {

@@ -135,7 +135,10 @@ public final class Evacuation {
       log.warn("VM {} is still recorded on timeslot {}, whose job has ended ({}): declaring it lost", vm.vmId(),
           p.timeslotId(), slot.stage());
       entities.vm(vm.vmId(), r -> new Vm.ReportLost(p.nodeId(), r)).whenComplete((s, e) -> {
-        if (e != null) log.info("VM {}: not declared lost: {}", vm.vmId(), e.getMessage());
+        if (e != null) {
+          log.info("VM {}: not declared lost yet: {}", vm.vmId(), e.getMessage());
+          acted.remove(vm.vmId()); // again at the next tick
+        }
       });
     }
   }
@@ -191,7 +194,10 @@ public final class Evacuation {
     Cause cause = new Cause(Cause.Kind.TIMESLOT_EXPIRY, f.timeslotId(), POLICY + ": suspend, because " + why);
     entities.vm(vmId, r -> new Vm.SuspendVm(vmId + "-" + clock.millis() + ".state", cause, r))
         .whenComplete((s, e) -> {
-          if (e != null) log.info("VM {}: suspend not started: {}", vmId, e.getMessage());
+          if (e != null) {
+            log.info("VM {}: suspend not started: {}", vmId, e.getMessage());
+            acted.remove(vmId); // decided again at the next tick
+          }
         });
     boolean waiting = catalog.timeslots(f.owner()).stream()
         .anyMatch(s -> s instanceof TimeslotState.Requested || s instanceof TimeslotState.Pending);

@@ -52,5 +52,9 @@ class SlurmBatchSystemIT extends BatchSystemContract {
     Files.writeString(down, Files.readString(conf).replace("SlurmctldPort=6817", "SlurmctldPort=1"));
     var error = assertThrows(BatchException.class, () -> SlurmBatchSystem.at(down, dir).submit(job(dir.resolve("y"), Duration.ofMinutes(1))));
     assertTrue(error.getMessage().contains("is Slurm running?"), error.getMessage());
+    // squeue --json exits 0 then, with no jobs and an error inside: reading a job must fail, not report it gone
+    var unread = assertThrows(BatchException.class, () -> SlurmBatchSystem.at(down, dir).status("1"));
+    assertTrue(unread.getMessage().contains("could not read Slurm's jobs") && unread.getMessage().contains("is Slurm running?"),
+        unread.getMessage());
   }
 }
