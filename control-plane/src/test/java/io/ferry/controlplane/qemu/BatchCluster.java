@@ -115,13 +115,38 @@ final class BatchCluster implements AutoCloseable {
 
   /** Creates a dynamic tiny VM on the timeslot and waits until it runs. */
   String startVm(String owner, TimeslotState slot) {
-    String vmId = "ferried-" + UUID.randomUUID().toString().substring(0, 6);
-    entities.vm(vmId, r -> new Vm.CreateVm(new VmSpec(owner, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(owner), r)).toCompletableFuture().join();
+    return startVm(owner, slot, VmMode.DYNAMIC);
+  }
+
+  /** Creates a tiny VM of {@code mode} on the timeslot and waits until it runs. */
+  String startVm(String owner, TimeslotState slot, VmMode mode) {
+    String vmId = (mode == VmMode.STATIC ? "static-" : "ferried-") + UUID.randomUUID().toString().substring(0, 6);
+    entities.vm(vmId, r -> new Vm.CreateVm(new VmSpec(owner, Flavour.TINY, "tiny", mode), Cause.user(owner), r)).toCompletableFuture().join();
     String slotId = slot.facts().timeslotId();
     entities.timeslot(slotId, r -> new Timeslot.ReserveCapacity(new Reservation(vmId, 1, 128), r)).toCompletableFuture().join();
     entities.vm(vmId, r -> new Vm.PlaceVm(new Placement(slotId, slot.facts().nodeId()), Cause.user(owner), r)).toCompletableFuture().join();
     await("VM " + vmId + " running", Duration.ofSeconds(60), () -> vm(vmId), s -> s instanceof VmState.Running);
     return vmId;
+  }
+
+  /** A VM started by a test, with the handle of its QEMU. */
+  record Guest(String vmId, VmHandle handle) {
+    java.nio.file.Path console() {
+      return QemuCluster.console(handle);
+    }
+  }
+
+  /** Starts a dynamic tiny VM on the timeslot and waits until its guest counts. */
+  Guest bootGuest(String owner, TimeslotState slot) {
+    String vmId = startVm(owner, slot);
+    Guest guest = new Guest(vmId, handle(slot.facts().nodeId(), vmId));
+    TestImages.awaitCounting(guest.console(), 2);
+    return guest;
+  }
+
+  /** Stops a VM (the end of a test). */
+  void stopVm(String owner, String vmId) {
+    entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
   }
 
   /** The agent process of a node (the java process started with that node's state folder). */

@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigFactory;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
 import io.ferry.journal.timeslot.TimeslotState;
+import io.ferry.journal.vm.VmMode;
 import io.ferry.journal.vm.VmState;
 import io.ferry.nodeagent.driver.TestImages;
 import io.ferry.nodeagent.driver.VmHandle;
@@ -50,6 +51,7 @@ class FerryLocalIT {
     TimeslotState first = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(45)));
     TimeslotState second = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(100)));
     String vmId = cluster.startVm(owner, first);
+    String staticVm = cluster.startVm(owner, first, VmMode.STATIC); // lives and dies with its job
     VmHandle onFirst = cluster.handle(first.facts().nodeId(), vmId);
     TestImages.awaitCounting(QemuCluster.console(onFirst), 3);
 
@@ -60,12 +62,17 @@ class FerryLocalIT {
     TestImages.assertContinued(QemuCluster.console(onFirst), QemuCluster.console(onSecond));
     cluster.await("timeslot " + first.facts().timeslotId() + " expired", Duration.ofSeconds(60),
         () -> cluster.timeslot(first.facts().timeslotId()), s -> s instanceof TimeslotState.Expired);
+    VmEvent.VmStopRequested stopped = PersistenceQueryHelper.events(cluster.control, staticVm).stream()
+        .filter(VmEvent.VmStopRequested.class::isInstance).map(VmEvent.VmStopRequested.class::cast).findFirst()
+        .orElseThrow(() -> new AssertionError("the static VM was not stopped with its timeslot"));
+    assertTrue(stopped.cause().detail().contains("static"), stopped.cause().toString());
+    cluster.await("static VM " + staticVm + " stopped", Duration.ofSeconds(30), () -> cluster.vm(staticVm), s -> s instanceof VmState.Stopped);
 
     // the second expires with no other timeslot: the VM is suspended, a new timeslot is requested, and it resumes there
     VmState resumed = cluster.await("VM " + vmId + " resumed elsewhere", Duration.ofSeconds(180), () -> cluster.vm(vmId),
         s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(second.facts().timeslotId()));
     TestImages.assertContinued(QemuCluster.console(onSecond), QemuCluster.console(cluster.handle(resumed.facts().placement().nodeId(), vmId)));
-    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+    cluster.stopVm(owner, vmId);
   }
 
   @Test
@@ -73,10 +80,10 @@ class FerryLocalIT {
     String owner = "lost" + cluster.run;
     TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(240)));
     TimeslotState b = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(240)));
-    String vmId = cluster.startVm(owner, a);
+    BatchCluster.Guest guest = cluster.bootGuest(owner, a);
+    String vmId = guest.vmId();
     String nodeA = a.facts().nodeId();
-    VmHandle onA = cluster.handle(nodeA, vmId);
-    TestImages.awaitCounting(QemuCluster.console(onA), 2);
+    VmHandle onA = guest.handle();
     String bootOnA = GuestConsole.last(QemuCluster.console(onA)).boot();
     try (QemuCensus census = new QemuCensus(vmId)) {
       ProcessHandle agent = cluster.agentProcess(nodeA);
@@ -99,17 +106,17 @@ class FerryLocalIT {
     assertTrue(replaced.cause().detail().contains("was lost"), replaced.cause().toString());
     cluster.await("node " + nodeA + " lost", Duration.ofSeconds(30),
         () -> cluster.entities.node(nodeA, Node.GetNode::new).toCompletableFuture().join(), s -> s instanceof NodeState.Lost);
-    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+    cluster.stopVm(owner, vmId);
   }
 
   @Test
   void aFrozenAgentIsDownedAndWhenItWakesKillsItsQemuItself() throws Exception {
     String owner = "frozen" + cluster.run;
     TimeslotState slot = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(240)));
-    String vmId = cluster.startVm(owner, slot);
+    BatchCluster.Guest guest = cluster.bootGuest(owner, slot);
+    String vmId = guest.vmId();
     String node = slot.facts().nodeId();
-    VmHandle handle = cluster.handle(node, vmId);
-    TestImages.awaitCounting(QemuCluster.console(handle), 2);
+    VmHandle handle = guest.handle();
     ProcessHandle agent = cluster.agentProcess(node);
     try (QemuCensus census = new QemuCensus(vmId)) {
       BatchCluster.signal("STOP", agent);
@@ -125,6 +132,6 @@ class FerryLocalIT {
     } finally {
       if (agent.isAlive()) BatchCluster.signal("CONT", agent);
     }
-    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+    cluster.stopVm(owner, vmId);
   }
 }

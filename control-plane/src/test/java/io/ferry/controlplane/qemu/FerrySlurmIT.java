@@ -113,16 +113,15 @@ class FerrySlurmIT {
           "the moved end was recorded: " + ended.facts().start() + " .. " + ended.facts().end());
     }
     assertInstanceOf(VmState.Running.class, cluster.vm(vmId));
-    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+    cluster.stopVm(owner, vmId);
   }
+
   @Test
   void aJobKilledBeforeItsWarningLosesItsVmWhichRestartsOnAnotherTimeslot() {
     String owner = "killed" + cluster.run;
     TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
     TimeslotState b = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
-    String vmId = cluster.startVm(owner, a);
-    VmHandle onA = cluster.handle(a.facts().nodeId(), vmId);
-    TestImages.awaitCounting(QemuCluster.console(onA), 2);
+    String vmId = cluster.bootGuest(owner, a).vmId();
     try (QemuCensus census = new QemuCensus(vmId)) {
       // scancel without any warning: Slurm terminates the agent and its QEMU at once
       SlurmBatchSystem.at(slurmConf(), cluster.root.resolve("jobs")).cancel(a.facts().jobId());
@@ -138,7 +137,7 @@ class FerrySlurmIT {
     }
     assertTrue(PersistenceQueryHelper.events(cluster.control, vmId).stream().anyMatch(VmEvent.VmLost.class::isInstance),
         "the journal records the VM as lost with its job");
-    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+    cluster.stopVm(owner, vmId);
   }
 
   @Test
@@ -162,7 +161,7 @@ class FerrySlurmIT {
     } finally {
       BatchCluster.signal("CONT", slurmctld);
     }
-    cluster.entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
+    cluster.stopVm(owner, vmId);
   }
 
 }
