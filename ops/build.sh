@@ -15,3 +15,4 @@ fi
 ensure_java_and_maven
 say "building Ferry (mvn install, tests skipped)"
 (cd "$FERRY_ROOT" && mvn -B -q install -DskipTests) || die "the build failed; run 'mvn -B install -DskipTests' to see why"
+touch "$stamp" # maven leaves an unchanged class path file alone: without this every run would build again

@@ -135,11 +135,15 @@ public final class NodeWatcher {
         .findFirst();
   }
 
-  /** The member address of a node's agent, from its registration ({@code null} if never joined). */
+  /** The member address of a node's agent, from its registration ({@code null} if never joined or not an address). */
   public static Address agentAddress(NodeState node) {
     String ref = node.facts().agentAddress();
-    if (ref == null) return null;
+    if (ref == null || !ref.contains("://")) return null;
     int path = ref.indexOf('/', ref.indexOf("://") + 3);
-    return org.apache.pekko.actor.AddressFromURIString.parse(path < 0 ? ref : ref.substring(0, path));
+    try {
+      return org.apache.pekko.actor.AddressFromURIString.parse(path < 0 ? ref : ref.substring(0, path));
+    } catch (Exception e) { // Scala throws MalformedURLException unchecked
+      return null;
+    }
   }
 }

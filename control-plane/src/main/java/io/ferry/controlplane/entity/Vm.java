@@ -22,7 +22,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import io.ferry.controlplane.hosting.VmHome;
-import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
+import io.ferry.controlplane.hosting.VmAllocation;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
 import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
@@ -124,8 +124,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     sharding.init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents, capacity, home::settle))
         .withRole(config.getString("ferry.control.vm-host-role"))
         .withMessageExtractor(new ShardPerVm())
-        .withAllocationStrategy(new ExternalShardAllocationStrategy(system, ENTITY_KEY.name(),
-            org.apache.pekko.util.Timeout.create(java.time.Duration.ofSeconds(5))))
+        .withAllocationStrategy(new VmAllocation(system, ENTITY_KEY.name(), config.getString("ferry.control.role")))
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)
             .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced())));
   }

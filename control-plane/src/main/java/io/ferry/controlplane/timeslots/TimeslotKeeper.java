@@ -41,10 +41,10 @@ public final class TimeslotKeeper {
       return Behaviors.receive(Object.class)
           .onMessage(Tick.class, t -> {
             try {
-              follow(catalog, entities, batch, clock);
+              follow(catalog, entities, batch, clock, upMembers(context.getSystem()));
               evacuation.tick();
-            } catch (RuntimeException e) {
-              log.error("timeslot keeper tick failed: {}", e.toString());
+            } catch (Exception e) { // never let one bad record stop the keeper (Scala code may throw checked ones)
+              log.error("timeslot keeper tick failed: {}", e.toString(), e);
             }
             return Behaviors.same();
           })
@@ -52,9 +52,24 @@ public final class TimeslotKeeper {
     }));
   }
 
-  private static void follow(Catalog catalog, Entities entities, BatchSystems batch, Clock clock) {
+  /** The members that are Up now. */
+  private static Set<org.apache.pekko.actor.Address> upMembers(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    Set<org.apache.pekko.actor.Address> up = new java.util.HashSet<>();
+    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(system).state().getMembers()) {
+      if (m.status() == org.apache.pekko.cluster.MemberStatus.up()) up.add(m.address());
+    }
+    return up;
+  }
+
+  /**
+   * @param up the members Up now: a node counts as joined only if its registered agent is one of
+   *           them (a node may still be recorded Joined by an agent of an earlier job that is gone)
+   */
+  private static void follow(Catalog catalog, Entities entities, BatchSystems batch, Clock clock,
+      Set<org.apache.pekko.actor.Address> up) {
     Instant now = clock.instant();
     Set<String> joined = catalog.nodes().stream().filter(n -> n instanceof NodeState.Joined)
+        .filter(n -> up.contains(io.ferry.controlplane.agents.NodeWatcher.agentAddress(n)))
         .map(n -> n.facts().nodeId()).collect(Collectors.toSet());
     for (TimeslotState slot : catalog.timeslots(null)) {
       var f = slot.facts();
