@@ -1,0 +1,189 @@
+package io.ferry.policies;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.Engine;
+import org.graalvm.polyglot.EnvironmentAccess;
+import org.graalvm.polyglot.HostAccess;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.ResourceLimits;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.Value;
+import org.graalvm.polyglot.io.IOAccess;
+
+/**
+ * Runs policy scripts (JavaScript, GraalJS) in a sandbox: no host classes or objects, no file,
+ * network or environment access, no threads or processes; per invocation a statement limit, a
+ * wall-clock limit and an allocation budget (bytes the invoking thread may allocate), each of which
+ * stops the script with a reason. Every invocation gets a fresh context, so scripts keep no state
+ * between events; events and the view go in as JSON and actions come out as JSON, checked by
+ * {@link PolicyAction#parse}. A script that throws, runs past a limit or returns nonsense yields
+ * {@link Outcome.Failed}: the caller records it and lets the fallback decide.
+ */
+public final class PolicyEngine implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PRELUDE = prelude();
+
+  /**
+   * @param statements  statements one invocation may run
+   * @param time        wall-clock time one invocation may take
+   * @param allocation  bytes one invocation may allocate
+   */
+  public record Limits(long statements, Duration time, long allocation) {
+    public static final Limits DEFAULT = new Limits(1_000_000, Duration.ofSeconds(2), 64L << 20);
+  }
+
+  /** What an invocation came to. */
+  public sealed interface Outcome {
+    /** The script ran: the actions it asked for (not yet checked against the deadline rules) and its log lines. */
+    record Decided(List<PolicyAction> actions, List<String> logs, int handlers, long tookMs) implements Outcome {}
+
+    /** The script failed; {@code reason} says how; {@code line} and {@code column} in the script where known (else 0). */
+    record Failed(String reason, int line, int column, long tookMs) implements Outcome {
+      Failed(String reason, long tookMs) {
+        this(reason, 0, 0, tookMs);
+      }
+    }
+  }
+
+  /** A script that did not compile. */
+  public static final class ScriptError extends IllegalArgumentException {
+    private final int line;
+    private final int column;
+
+    ScriptError(String message, int line, int column) {
+      super(message);
+      this.line = line;
+      this.column = column;
+    }
+
+    public int line() {
+      return line;
+    }
+
+    public int column() {
+      return column;
+    }
+  }
+
+  private final Engine engine = Engine.newBuilder("js").option("engine.WarnInterpreterOnly", "false").build();
+  private final Limits limits;
+  private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "policy-watchdog");
+    t.setDaemon(true);
+    return t;
+  });
+
+  public PolicyEngine(Limits limits) {
+    this.limits = limits;
+  }
+
+  /**
+   * Checks that a script compiles and registers its handlers within the limits.
+   *
+   * @throws ScriptError with the line and column of a syntax error, or what failed while it ran
+   */
+  public void check(String name, String script) {
+    Outcome o = run(name, script, "policy.check", "{}", "{}");
+    if (o instanceof Outcome.Failed f) throw new ScriptError(f.reason(), f.line(), f.column());
+  }
+
+  /** Runs {@code script}'s handlers of {@code eventType} on an event and a view (JSON texts). */
+  public Outcome run(String name, String script, String eventType, String eventJson, String viewJson) {
+    long start = System.nanoTime();
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
+    // the limits count the script's own work, from after the context and prelude are set up
+    java.util.concurrent.atomic.AtomicLong allocatedBefore = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+    java.util.concurrent.atomic.AtomicLong scriptStart = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+    AtomicReference<String> stoppedFor = new AtomicReference<>();
+    try (Context context = Context.newBuilder("js").engine(engine)
+        .allowHostAccess(HostAccess.NONE).allowHostClassLookup(c -> false).allowHostClassLoading(false)
+        .allowIO(IOAccess.NONE).allowCreateThread(false).allowCreateProcess(false).allowNativeAccess(false)
+        .allowEnvironmentAccess(EnvironmentAccess.NONE).allowPolyglotAccess(org.graalvm.polyglot.PolyglotAccess.NONE)
+        .resourceLimits(ResourceLimits.newBuilder().statementLimit(limits.statements(), null).build())
+        .build()) {
+      ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
+        long took = System.nanoTime() - scriptStart.get();
+        long allocated = threads.getThreadAllocatedBytes(thread) - allocatedBefore.get();
+        String why = took > limits.time().toNanos() ? "ran longer than " + limits.time().toMillis() + " ms"
+            : allocated > limits.allocation() ? "allocated more than " + (limits.allocation() >> 20) + " MiB" : null;
+        if (why != null && stoppedFor.compareAndSet(null, why)) context.close(true);
+      }, 5, 5, TimeUnit.MILLISECONDS);
+      try {
+        context.eval(Source.newBuilder("js", PRELUDE, "ferry-prelude.js").buildLiteral());
+        allocatedBefore.set(threads.getThreadAllocatedBytes(thread));
+        scriptStart.set(System.nanoTime());
+        context.eval(Source.newBuilder("js", script, name).buildLiteral());
+        Value result = context.getBindings("js").getMember("__dispatch").execute(eventType, eventJson, viewJson);
+        return decided(result.asString(), took(start));
+      } finally {
+        guard.cancel(false);
+      }
+    } catch (PolyglotException e) {
+      var where = e.getSourceLocation();
+      if (where == null || !where.getSource().getName().equals(name)) { // a thrown error: its place is in the stack
+        for (var frame : e.getPolyglotStackTrace()) {
+          var at = frame.getSourceLocation();
+          if (at != null && at.getSource().getName().equals(name)) {
+            where = at;
+            break;
+          }
+        }
+      }
+      boolean inScript = where != null && where.getSource().getName().equals(name);
+      int line = inScript ? where.getStartLine() : 0;
+      int column = inScript ? where.getStartColumn() : 0;
+      String at = inScript ? " (" + name + " line " + line + ", column " + column + ")" : "";
+      String reason = stoppedFor.get() != null ? "stopped: it " + stoppedFor.get()
+          : e.isResourceExhausted() ? "stopped: " + e.getMessage()
+          : e.isSyntaxError() ? "syntax error: " + e.getMessage()
+          : "it threw: " + e.getMessage();
+      return new Outcome.Failed(reason + at, line, column, took(start));
+    } catch (IllegalArgumentException | IOException e) {
+      return new Outcome.Failed("it returned nonsense: " + e.getMessage(), took(start));
+    } catch (IllegalStateException e) { // the context was closed by the watchdog between statements
+      return new Outcome.Failed("stopped: it " + (stoppedFor.get() == null ? e.getMessage() : stoppedFor.get()), took(start));
+    }
+  }
+
+  private static Outcome decided(String json, long tookMs) throws IOException {
+    JsonNode root = JSON.readTree(json);
+    List<PolicyAction> actions = new ArrayList<>();
+    for (JsonNode a : root.path("actions")) actions.add(PolicyAction.parse(a));
+    List<String> logs = new ArrayList<>();
+    for (JsonNode l : root.path("logs")) logs.add(l.asText());
+    return new Outcome.Decided(actions, logs, root.path("handled").asInt(), tookMs);
+  }
+
+  private static long took(long start) {
+    return (System.nanoTime() - start) / 1_000_000;
+  }
+
+  private static String prelude() {
+    try (InputStream in = PolicyEngine.class.getResourceAsStream("prelude.js")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("the policy prelude is missing from the policies jar", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    watchdog.shutdownNow();
+    engine.close();
+  }
+}
