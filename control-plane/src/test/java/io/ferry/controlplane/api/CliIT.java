@@ -1,5 +1,7 @@
 package io.ferry.controlplane.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -186,5 +188,31 @@ class CliIT {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  @Test
+  @Order(4)
+  void policyTestDryRunsAScriptOnARecordedEventAndPrintsItsActions() throws Exception {
+    Path examples = Path.of("..", "policies", "examples").toAbsolutePath().normalize();
+    Run table = run(null, "policy", "test", examples.resolve("most-time-left.js").toString(),
+        "--event", examples.resolve("timeslot-expiring.json").toString());
+    assertEquals(0, table.exit(), table.err());
+    assertTrue(table.out().contains("nothing was applied") && table.out().contains("Migrate  vm-1  ts-b"), table.out());
+    Run json = run(null, "-o", "json", "policy", "test", examples.resolve("most-time-left.js").toString(),
+        "--event", examples.resolve("timeslot-expiring.json").toString());
+    JsonNode out = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out());
+    assertEquals("ts-b", out.path("actions").get(0).path("timeslotId").asText());
+    assertTrue(out.path("actions").get(0).path("accepted").asBoolean());
+
+    Path broken = config.resolveSibling("broken-policy.js");
+    Files.writeString(broken, "on('timeslot.expiring', function () {\n  var = 1;\n});\n");
+    Run syntax = run(null, "policy", "test", broken.toString(), "--event", examples.resolve("timeslot-expiring.json").toString());
+    assertEquals(2, syntax.exit());
+    assertTrue(syntax.err().contains("line 2, column"), syntax.err());
+    Path endless = config.resolveSibling("endless-policy.js");
+    Files.writeString(endless, "on('timeslot.expiring', function () { while (true) {} });\n");
+    Run stopped = run(null, "policy", "test", endless.toString(), "--event", examples.resolve("timeslot-expiring.json").toString());
+    assertEquals(1, stopped.exit());
+    assertTrue(stopped.err().contains("the policy failed: stopped"), stopped.err());
   }
 }
