@@ -110,6 +110,7 @@ public final class ControlPlane {
           ? new BatchSystems(config, clock, self.getHost().get() + ":" + self.getPort().get()) : null;
       Timeslot.init(system, role, clock, batch);
       Node.init(system, role, clock);
+      io.ferry.controlplane.entity.Policy.init(system, role, clock);
       Catalog catalog = Catalog.follow(system);
       ClusterSingleton.get(system).init(SingletonActor.of(NodeWatcher.create(catalog, Entities.of(system)), "node-watcher")
           .withSettings(ClusterSingletonSettings.create(system).withRole(role)));

@@ -55,6 +55,9 @@ public final class ControlPlaneRegistrations implements KryoRegistrations {
         of(1203, Node.MarkLost.class),
         of(1204, Node.MarkLeft.class),
         of(1205, Node.MarkFenced.class),
-        of(1206, Node.GetNode.class));
+        of(1206, Node.GetNode.class),
+        of(1300, io.ferry.controlplane.entity.Policy.ApplyPolicy.class),
+        of(1301, io.ferry.controlplane.entity.Policy.DeletePolicy.class),
+        of(1302, io.ferry.controlplane.entity.Policy.GetPolicy.class));
   }
 }

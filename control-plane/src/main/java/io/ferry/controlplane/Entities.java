@@ -42,6 +42,11 @@ public final class Entities {
     return sharding.entityRefFor(Timeslot.ENTITY_KEY, id).askWithStatus(command::apply, timeout);
   }
 
+  public CompletionStage<io.ferry.journal.policy.PolicyState> policy(String id,
+      Function<ActorRef<StatusReply<io.ferry.journal.policy.PolicyState>>, io.ferry.controlplane.entity.Policy.Command> command) {
+    return sharding.entityRefFor(io.ferry.controlplane.entity.Policy.ENTITY_KEY, id).askWithStatus(command::apply, timeout);
+  }
+
   public CompletionStage<NodeState> node(String id, Function<ActorRef<StatusReply<NodeState>>, Node.Command> command) {
     return sharding.entityRefFor(Node.ENTITY_KEY, id).askWithStatus(command::apply, timeout);
   }

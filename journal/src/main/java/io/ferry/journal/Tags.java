@@ -17,6 +17,12 @@ public final class Tags {
   public static final String TIMESLOT = "timeslot";
   public static final String NODE = "node";
 
+  /**
+   * Policy scripts' versions. Not (yet) part of {@link #ALL}: the event stream's offsets cover the
+   * three entity types above; the catalog follows this tag on its own.
+   */
+  public static final String POLICY = "policy";
+
   /** Every entity-type tag, in the order the event stream documents them. */
   public static final Set<String> ALL = Set.of(VM, TIMESLOT, NODE);
 

@@ -150,7 +150,7 @@ public final class PolicyEngine implements AutoCloseable {
       String at = inScript ? " (" + name + " line " + line + ", column " + column + ")" : "";
       String reason = stoppedFor.get() != null ? "stopped: it " + stoppedFor.get()
           : e.isResourceExhausted() ? "stopped: " + e.getMessage()
-          : e.isSyntaxError() ? "syntax error: " + e.getMessage()
+          : e.isSyntaxError() ? "syntax error: " + e.getMessage().lines().findFirst().orElse("") // the rest repeats the line
           : "it threw: " + e.getMessage();
       return new Outcome.Failed(reason + at, line, column, took(start));
     } catch (IllegalArgumentException | IOException e) {

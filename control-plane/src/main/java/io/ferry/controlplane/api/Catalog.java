@@ -38,6 +38,7 @@ public final class Catalog {
   private final Map<String, Entry<VmState>> vms = new ConcurrentHashMap<>();
   private final Map<String, Entry<TimeslotState>> timeslots = new ConcurrentHashMap<>();
   private final Map<String, Entry<NodeState>> nodes = new ConcurrentHashMap<>();
+  private final Map<String, Entry<io.ferry.journal.policy.PolicyState>> policies = new ConcurrentHashMap<>();
   private final io.ferry.controlplane.timeslots.MigrationRates rates = new io.ferry.controlplane.timeslots.MigrationRates();
 
   /** Starts following the journal (live, restarting the streams if they fail). */
@@ -46,7 +47,9 @@ public final class Catalog {
     CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
     RestartSettings restart = RestartSettings.create(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), 0.2);
-    for (String tag : Tags.ALL) {
+    java.util.List<String> tags = new java.util.ArrayList<>(Tags.ALL);
+    tags.add(Tags.POLICY);
+    for (String tag : tags) {
       RestartSource.withBackoff(restart, () -> journal.eventsByTag(tag, NoOffset.getInstance()))
           .runWith(Sink.foreach(catalog::apply), system);
     }
@@ -61,6 +64,8 @@ public final class Catalog {
       }
       if (e.event() instanceof VmEvent v) fold(vms, id, e.sequenceNr(), VmState.Empty.of(id), s -> VmState.LIFECYCLE.apply(s, v));
       else if (e.event() instanceof TimeslotEvent t) fold(timeslots, id, e.sequenceNr(), TimeslotState.Empty.of(id), s -> TimeslotState.LIFECYCLE.apply(s, t));
+      else if (e.event() instanceof io.ferry.journal.policy.PolicyEvent p) fold(policies, id, e.sequenceNr(),
+          io.ferry.journal.policy.PolicyState.Empty.of(id), s -> io.ferry.journal.policy.PolicyState.LIFECYCLE.apply(s, p));
       else if (e.event() instanceof NodeEvent n) fold(nodes, id, e.sequenceNr(), NodeState.Empty.of(id), s -> NodeState.LIFECYCLE.apply(s, n));
     } catch (RuntimeException ex) {
       log.error("catalog cannot fold {} #{}: {}", e.persistenceId(), e.sequenceNr(), ex.getMessage());
@@ -95,6 +100,11 @@ public final class Catalog {
 
   public List<TimeslotState> timeslots(String owner) {
     return select(timeslots.values(), s -> owner == null || owner.equals(s.facts().owner()));
+  }
+
+  /** The policies of {@code owner} (all if {@code null}), deleted ones included. */
+  public List<io.ferry.journal.policy.PolicyState> policies(String owner) {
+    return select(policies.values(), s -> owner == null || owner.equals(s.facts().owner()));
   }
 
   public List<NodeState> nodes() {

@@ -35,6 +35,7 @@ public final class HttpApi extends ApiSupport {
   private final VmApi vms;
   private final InfraApi infra;
   private final AuditApi audit;
+  private final PolicyApi policies;
   private final EventStream events;
   private final Duration heartbeat;
 
@@ -44,6 +45,9 @@ public final class HttpApi extends ApiSupport {
     this.vms = new VmApi(system, users, entities, catalog, askTimeout);
     this.infra = new InfraApi(users, entities, catalog, askTimeout, defaultBackend);
     this.audit = new AuditApi(system, users, askTimeout, auditGrace);
+    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(io.ferry.policies.PolicyEngine.Limits.DEFAULT);
+    system.getWhenTerminated().thenRun(engine::close);
+    this.policies = new PolicyApi(users, entities, catalog, askTimeout, engine);
     this.events = new EventStream(system, catalog, entities);
     this.heartbeat = heartbeat;
   }
@@ -74,6 +78,7 @@ public final class HttpApi extends ApiSupport {
             vms.route(user),
             infra.route(user),
             audit.route(user),
+            policies.route(user),
             path("events", () -> get(() -> eventRoute(user)))))))));
   }
 

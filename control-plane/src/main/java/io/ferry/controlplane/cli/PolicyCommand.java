@@ -16,11 +16,56 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code ferry policy}: policy scripts. */
-@Command(name = "policy", mixinStandardHelpOptions = true, description = "Policy scripts: try one out before you apply it.")
+@Command(name = "policy", mixinStandardHelpOptions = true,
+    description = "Policy scripts: apply (a new version each time), list, show, delete, and test one here before applying it.")
 final class PolicyCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @ParentCommand FerryCli root;
+
+  static final String[] COLUMNS = {"id", "version", "scope", "stage"};
+
+  @Command(name = "apply", mixinStandardHelpOptions = true,
+      description = "Check a script in the sandbox and store it as your policy NAME's next version (a syntax error names its line).")
+  int apply(@Parameters(paramLabel = "SCRIPT", description = "the policy script (JavaScript)") Path script,
+      @Option(names = "--name", description = "the policy's name (default: the file's name without .js)") String name,
+      @Option(names = "--site", description = "a site-wide policy (admins)") boolean site,
+      @Option(names = "--owner", description = "(admins) apply it as this user's policy") String owner) {
+    String policy = name != null ? name : script.getFileName().toString().replaceFirst("\\.js$", "");
+    var body = java.util.Map.of("source", read(script, "script"), "scope", site ? "site" : "user");
+    JsonNode applied = root.api().send("PUT", "/v1/policies/" + FerryCli.enc(policy) + owner(owner), body);
+    Output.print(System.out, root.output, applied, COLUMNS);
+    return 0;
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List your policies (admins: all).")
+  int list() {
+    Output.print(System.out, root.output, root.api().get("/v1/policies"), COLUMNS);
+    return 0;
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a policy's current version and its source.")
+  int show(@Parameters(paramLabel = "NAME") String name, @Option(names = "--owner", description = "(admins) another user's") String owner) {
+    JsonNode p = root.api().get("/v1/policies/" + FerryCli.enc(name) + owner(owner));
+    if (root.output.equals("json")) {
+      Output.print(System.out, "json", p, COLUMNS);
+    } else {
+      Output.print(System.out, "table", p, COLUMNS);
+      System.out.println();
+      System.out.println(p.path("source").asText());
+    }
+    return 0;
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a policy (its versions stay in the journal).")
+  int delete(@Parameters(paramLabel = "NAME") String name, @Option(names = "--owner", description = "(admins) another user's") String owner) {
+    Output.print(System.out, root.output, root.api().delete("/v1/policies/" + FerryCli.enc(name) + owner(owner)), COLUMNS);
+    return 0;
+  }
+
+  private static String owner(String owner) {
+    return owner == null ? "" : "?owner=" + FerryCli.enc(owner);
+  }
 
   @Command(name = "test", mixinStandardHelpOptions = true,
       description = {"Dry-run a policy script on a recorded event, here, without a server: print the actions it asks for, "

@@ -214,5 +214,31 @@ class CliIT {
     Run stopped = run(null, "policy", "test", endless.toString(), "--event", examples.resolve("timeslot-expiring.json").toString());
     assertEquals(1, stopped.exit());
     assertTrue(stopped.err().contains("the policy failed: stopped"), stopped.err());
+
+    // apply (checked in the sandbox first), versions, list, show, delete through the API
+    String name = "most-time-left-" + api.run;
+    Path script = examples.resolve("most-time-left.js");
+    Run rejected = run(api.aliceToken, "policy", "apply", broken.toString(), "--name", name);
+    assertEquals(1, rejected.exit(), rejected.err()); // Ferry refused it
+    assertTrue(rejected.err().contains("not applied") && rejected.err().contains("line 2, column"), rejected.err());
+    Run applied = run(api.aliceToken, "-o", "json", "policy", "apply", script.toString(), "--name", name);
+    assertEquals(0, applied.exit(), applied.err());
+    assertEquals(1, new com.fasterxml.jackson.databind.ObjectMapper().readTree(applied.out()).path("version").asInt());
+    Files.writeString(config.resolveSibling("v2.js"), Files.readString(script) + "\n// v2\n");
+    Run second = run(api.aliceToken, "-o", "json", "policy", "apply", config.resolveSibling("v2.js").toString(), "--name", name);
+    assertEquals(2, new com.fasterxml.jackson.databind.ObjectMapper().readTree(second.out()).path("version").asInt(), second.err());
+    assertEquals(4, run(api.bobToken, "policy", "apply", script.toString(), "--name", "x", "--site").exit(), "site-wide needs an admin");
+    io.ferry.journal.testing.Eventually.await("the policy listed", java.time.Duration.ofSeconds(15), java.time.Duration.ofMillis(200),
+        () -> {
+          try {
+            return run(api.aliceToken, "policy", "list").out();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }, listed -> listed.contains("/" + name));
+    assertTrue(run(api.aliceToken, "policy", "show", name).out().contains("// v2"));
+    assertEquals(5, run(api.bobToken, "policy", "show", name).exit(), "another user's policy is not found");
+    assertEquals(0, run(api.aliceToken, "policy", "delete", name).exit());
+    assertEquals(5, run(api.aliceToken, "policy", "show", name).exit());
   }
 }

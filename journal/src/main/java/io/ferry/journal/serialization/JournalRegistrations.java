@@ -147,6 +147,12 @@ public final class JournalRegistrations implements KryoRegistrations {
         of(553, AgentReport.TimeslotWarning.class),
         of(554, AgentCommand.AttachVm.class),
         of(555, AgentReport.Attached.class),
-        of(556, AgentReport.NotRunning.class));
+        of(556, AgentReport.NotRunning.class),
+        of(600, io.ferry.journal.policy.PolicyEvent.PolicyApplied.class),
+        of(601, io.ferry.journal.policy.PolicyEvent.PolicyDeleted.class),
+        of(610, io.ferry.journal.policy.PolicyState.PolicyFacts.class),
+        of(611, io.ferry.journal.policy.PolicyState.Empty.class),
+        of(612, io.ferry.journal.policy.PolicyState.Active.class),
+        of(613, io.ferry.journal.policy.PolicyState.Deleted.class));
   }
 }
