@@ -58,6 +58,8 @@ public final class ControlPlaneRegistrations implements KryoRegistrations {
         of(1206, Node.GetNode.class),
         of(1300, io.ferry.controlplane.entity.Policy.ApplyPolicy.class),
         of(1301, io.ferry.controlplane.entity.Policy.DeletePolicy.class),
-        of(1302, io.ferry.controlplane.entity.Policy.GetPolicy.class));
+        of(1302, io.ferry.controlplane.entity.Policy.GetPolicy.class),
+        of(1303, io.ferry.controlplane.entity.Policy.RecordDecision.class),
+        of(1304, io.ferry.controlplane.entity.Policy.RecordFailure.class));
   }
 }

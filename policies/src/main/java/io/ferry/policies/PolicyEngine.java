@@ -49,7 +49,7 @@ public final class PolicyEngine implements AutoCloseable {
   /** What an invocation came to. */
   public sealed interface Outcome {
     /** The script ran: the actions it asked for (not yet checked against the deadline rules) and its log lines. */
-    record Decided(List<PolicyAction> actions, List<String> logs, int handlers, long tookMs) implements Outcome {}
+    record Decided(List<PolicyAction> actions, List<Integer> lines, List<String> logs, int handlers, long tookMs) implements Outcome {}
 
     /** The script failed; {@code reason} says how; {@code line} and {@code column} in the script where known (else 0). */
     record Failed(String reason, int line, int column, long tookMs) implements Outcome {
@@ -163,10 +163,14 @@ public final class PolicyEngine implements AutoCloseable {
   private static Outcome decided(String json, long tookMs) throws IOException {
     JsonNode root = JSON.readTree(json);
     List<PolicyAction> actions = new ArrayList<>();
-    for (JsonNode a : root.path("actions")) actions.add(PolicyAction.parse(a));
+    List<Integer> lines = new ArrayList<>();
+    for (JsonNode a : root.path("actions")) {
+      actions.add(PolicyAction.parse(a));
+      lines.add(a.path("line").asInt(0));
+    }
     List<String> logs = new ArrayList<>();
     for (JsonNode l : root.path("logs")) logs.add(l.asText());
-    return new Outcome.Decided(actions, logs, root.path("handled").asInt(), tookMs);
+    return new Outcome.Decided(actions, lines, logs, root.path("handled").asInt(), tookMs);
   }
 
   private static long took(long start) {

@@ -12,17 +12,30 @@ function on(type, handler) {
   if (typeof type !== 'string' || typeof handler !== 'function') throw new TypeError('on(type, function(event, view) {...})');
   (__handlers[type] = __handlers[type] || []).push(handler);
 }
+// The script line that asked for an action, for the audit trail ("policy v3, line 12").
+function __line() {
+  var frames = String(new Error().stack || '').split('\n');
+  for (var i = 0; i < frames.length; i++) {
+    var m = /\(([^()]+):(\d+):\d+\)\s*$/.exec(frames[i]) || /at ([^() ]+):(\d+):\d+\s*$/.exec(frames[i]);
+    if (m && m[1].indexOf('ferry-prelude.js') < 0) return Number(m[2]);
+  }
+  return 0;
+}
+function __push(action) {
+  action.line = __line();
+  __actions.push(action);
+}
 var ferry = Object.freeze({
-  migrate: function (vm, timeslot) { __actions.push({action: 'migrate', vm: vm, timeslot: timeslot}); },
-  suspend: function (vm) { __actions.push({action: 'suspend', vm: vm}); },
-  resume: function (vm, timeslot) { __actions.push({action: 'resume', vm: vm, timeslot: timeslot}); },
-  stop: function (vm) { __actions.push({action: 'stop', vm: vm}); },
+  migrate: function (vm, timeslot) { __push({action: 'migrate', vm: vm, timeslot: timeslot}); },
+  suspend: function (vm) { __push({action: 'suspend', vm: vm}); },
+  resume: function (vm, timeslot) { __push({action: 'resume', vm: vm, timeslot: timeslot}); },
+  stop: function (vm) { __push({action: 'stop', vm: vm}); },
   requestTimeslot: function (r) {
     r = r || {};
-    __actions.push({action: 'requestTimeslot', cores: r.cores, memoryMiB: r.memoryMiB, walltimeSeconds: r.walltimeSeconds,
+    __push({action: 'requestTimeslot', cores: r.cores, memoryMiB: r.memoryMiB, walltimeSeconds: r.walltimeSeconds,
         partition: r.partition || ''});
   },
-  release: function (timeslot) { __actions.push({action: 'release', timeslot: timeslot}); },
+  release: function (timeslot) { __push({action: 'release', timeslot: timeslot}); },
   log: function () { __logs.push(Array.prototype.join.call(arguments, ' ')); }
 });
 function __dispatch(type, eventJson, viewJson) {

@@ -50,6 +50,7 @@ class PolicyEngineTest {
     var d = assertInstanceOf(PolicyEngine.Outcome.Decided.class, o, o.toString());
     assertEquals(List.of(new PolicyAction.Migrate("vm-1", "ts-b"), new PolicyAction.RequestTimeslot(2, 2048, 3600, "ferry")), d.actions());
     assertEquals(List.of("moved to ts-b"), d.logs());
+    assertEquals(List.of(5, 6), d.lines(), "the script lines that asked");
     assertEquals(1, d.handlers());
   }
 

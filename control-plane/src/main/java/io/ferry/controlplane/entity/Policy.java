@@ -40,6 +40,14 @@ public final class Policy extends EventSourcedBehaviorWithEnforcedReplies<Policy
 
   public record GetPolicy(ActorRef<StatusReply<PolicyState>> replyTo) implements Command {}
 
+  /** Record what the policy decided on an event and what became of each action. */
+  public record RecordDecision(int version, String trigger, String view, java.util.List<String> actions,
+      java.util.List<String> outcomes, ActorRef<StatusReply<PolicyState>> replyTo) implements Command {}
+
+  /** Record that the policy failed on an event. */
+  public record RecordFailure(int version, String trigger, String reason, ActorRef<StatusReply<PolicyState>> replyTo)
+      implements Command {}
+
   /** A policy's id: its owner and name. */
   public static String id(String owner, String name) {
     return owner + "/" + name;
@@ -77,6 +85,10 @@ public final class Policy extends EventSourcedBehaviorWithEnforcedReplies<Policy
             : Decision.persist(new PolicyApplied(policyId, c.owner(), c.name(), s.facts().version() + 1, c.source(), c.scope(), c.by(),
                 clock.instant())))
         .on(DeletePolicy.class, PolicyDeleted.class, (s, c) -> Decision.persist(new PolicyDeleted(policyId, c.by(), clock.instant())))
+        .on(RecordDecision.class, PolicyEvent.PolicyDecided.class, (s, c) -> Decision.persist(new PolicyEvent.PolicyDecided(policyId,
+            c.version(), c.trigger(), c.view(), c.actions(), c.outcomes(), clock.instant())))
+        .on(RecordFailure.class, PolicyEvent.PolicyFailed.class, (s, c) -> Decision.persist(new PolicyEvent.PolicyFailed(policyId,
+            c.version(), c.trigger(), c.reason(), clock.instant())))
         .readOnly(GetPolicy.class)
         .build();
   }

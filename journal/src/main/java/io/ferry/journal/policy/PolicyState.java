@@ -32,5 +32,7 @@ public sealed interface PolicyState extends FerrySerializable {
           (s, e) -> new Active(new PolicyFacts(e.policyId(), e.owner(), e.name(), e.version(), e.source(), e.scope())),
           Empty.class, Active.class, Deleted.class)
       .on(PolicyDeleted.class, (s, e) -> new Deleted(s.facts()), Active.class)
+      .on(PolicyEvent.PolicyDecided.class, (s, e) -> s, Active.class)
+      .on(PolicyEvent.PolicyFailed.class, (s, e) -> s, Active.class)
       .build();
 }

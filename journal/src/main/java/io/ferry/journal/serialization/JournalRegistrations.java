@@ -150,6 +150,8 @@ public final class JournalRegistrations implements KryoRegistrations {
         of(556, AgentReport.NotRunning.class),
         of(600, io.ferry.journal.policy.PolicyEvent.PolicyApplied.class),
         of(601, io.ferry.journal.policy.PolicyEvent.PolicyDeleted.class),
+        of(602, io.ferry.journal.policy.PolicyEvent.PolicyDecided.class),
+        of(603, io.ferry.journal.policy.PolicyEvent.PolicyFailed.class),
         of(610, io.ferry.journal.policy.PolicyState.PolicyFacts.class),
         of(611, io.ferry.journal.policy.PolicyState.Empty.class),
         of(612, io.ferry.journal.policy.PolicyState.Active.class),
