@@ -32,9 +32,16 @@ public final class VmAllocation implements ShardCoordinator.StartableAllocationS
     this.controlRole = controlRole;
   }
 
+  private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Starts the external strategy's state actor once: a coordinator that restarts (for example after
+   * its remember-entities store failed) calls this again, and a second actor of that fixed name
+   * would fail the coordinator for good.
+   */
   @Override
   public void start() {
-    external.start();
+    if (started.compareAndSet(false, true)) external.start();
   }
 
   @Override

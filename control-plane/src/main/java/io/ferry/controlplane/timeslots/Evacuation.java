@@ -60,6 +60,8 @@ public final class Evacuation {
   private final Clock clock;
   private final EvacuationPlanner.Params assumed;
   private final boolean restartFromImage;
+  private final PolicyRunner policies;
+  private final String defaultBackend;
   /** VMs acted on recently, whose new stage may not be in the catalog yet. */
   private final Map<String, Instant> acted = new HashMap<>();
 
@@ -75,6 +77,11 @@ public final class Evacuation {
       throw new IllegalArgumentException("ferry.timeslots.lost-restart is \"" + restart + "\"; use cold-boot or last-image");
     }
     this.restartFromImage = restart.equals("last-image");
+    Config p = config.getConfig("ferry.policies");
+    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(new io.ferry.policies.PolicyEngine.Limits(
+        p.getLong("statement-limit"), p.getDuration("time-limit"), p.getBytes("allocation-limit")));
+    this.policies = new PolicyRunner(catalog, entities, engine, this::applyPolicyAction);
+    this.defaultBackend = config.getString("ferry.api.default-backend");
   }
 
   /** The planner's parameters, with the migration rate measured so far if there is one. */
@@ -95,6 +102,7 @@ public final class Evacuation {
         .filter(s -> !(s instanceof TimeslotState.Active) || s.facts().nodeId() == null || !gone.contains(s.facts().nodeId()))
         .collect(Collectors.toList());
     EvacuationPlanner.Params params = params();
+    policies.tick(vms, slots, params, now); // users' policies first; the built-in takes care of the rest
     Map<String, Integer> leaving = new HashMap<>();
     for (VmState vm : vms) {
       if (vm instanceof VmState.Migrating) leaving.merge(vm.facts().placement().nodeId(), 1, Integer::sum);
@@ -232,5 +240,49 @@ public final class Evacuation {
             acted.remove(vmId);
           }
         });
+  }
+
+  /** Carries out what a user's policy asked for (already checked by the deadline rules). */
+  private void applyPolicyAction(io.ferry.policies.PolicyAction a, String owner, String actor, String detail) {
+    Cause cause = Cause.policy(actor, detail);
+    Instant now = clock.instant();
+    java.util.function.Function<String, VmState> vmOf = id -> catalog.vms(owner).stream().filter(v -> v.vmId().equals(id)).findFirst().orElseThrow();
+    java.util.function.Function<String, TimeslotState> slotOf = id -> catalog.timeslots(owner).stream()
+        .filter(t -> t.facts().timeslotId().equals(id)).findFirst().orElseThrow();
+    if (a instanceof io.ferry.policies.PolicyAction.Migrate m) {
+      VmState vm = vmOf.apply(m.vmId());
+      var to = slotOf.apply(m.timeslotId()).facts();
+      TimeslotState from = slotOf.apply(vm.facts().placement().timeslotId());
+      Duration left = from.facts().end() == null ? Duration.ofMinutes(10)
+          : Duration.between(now, from.facts().end().minus(assumed.safety()));
+      MigrationSettings settings = new MigrationSettings(MigrationSettings.DEFAULT.maxBandwidthBytesPerSec(),
+          MigrationSettings.DEFAULT.downtimeLimitMs(), false, true, left.isNegative() ? Duration.ofSeconds(1) : left);
+      reserveThen(vm, to, "policy migration to " + to.timeslotId(),
+          r -> new Vm.MigrateVm(new Placement(to.timeslotId(), to.nodeId()), settings, null, cause, r));
+    } else if (a instanceof io.ferry.policies.PolicyAction.Resume r0) {
+      var to = slotOf.apply(r0.timeslotId()).facts();
+      reserveThen(vmOf.apply(r0.vmId()), to, "policy resume on " + to.timeslotId(),
+          r -> new Vm.ResumeVm(new Placement(to.timeslotId(), to.nodeId()), cause, r));
+    } else if (a instanceof io.ferry.policies.PolicyAction.Suspend s) {
+      acted.put(s.vmId(), now);
+      entities.vm(s.vmId(), r -> new Vm.SuspendVm(s.vmId() + "-" + clock.millis() + ".state", cause, r)).whenComplete((x, e) -> {
+        if (e != null) acted.remove(s.vmId());
+      });
+    } else if (a instanceof io.ferry.policies.PolicyAction.Stop s) {
+      acted.put(s.vmId(), now);
+      entities.vm(s.vmId(), r -> new Vm.StopVm(cause, r)).whenComplete((x, e) -> {
+        if (e != null) acted.remove(s.vmId());
+      });
+    } else if (a instanceof io.ferry.policies.PolicyAction.RequestTimeslot t) {
+      String backend = catalog.timeslots(owner).stream().map(s -> s.facts().backend()).filter(java.util.Objects::nonNull)
+          .reduce((x, y) -> y).orElse(defaultBackend);
+      String id = "ts-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+      entities.timeslot(id, r -> new Timeslot.RequestTimeslot(owner, new io.ferry.journal.timeslot.TimeslotRequest(t.cores(), t.memoryMiB(),
+          Duration.ofSeconds(t.walltimeSeconds()), t.partition()), backend, cause, r)).whenComplete((x, e) -> {
+            if (e != null) log.info("policy timeslot request not taken: {}", e.getMessage());
+          });
+    } else if (a instanceof io.ferry.policies.PolicyAction.Release rel) {
+      entities.timeslot(rel.timeslotId(), r -> new Timeslot.ReleaseTimeslot(cause, r)).whenComplete((x, e) -> {});
+    }
   }
 }

@@ -134,4 +134,46 @@ class FerryLocalIT {
     }
     cluster.stopVm(owner, vmId);
   }
+
+  @Test
+  void aUsersPolicyDecidesTheMoveWithTheAuditNamingItAndAFailingPolicyFallsBackToTheBuiltIn() throws Exception {
+    String owner = "scripted" + cluster.run;
+    String failing = "failing" + cluster.run;
+    String script = java.nio.file.Files.readString(Path.of("..", "policies", "examples", "most-time-left.js"));
+    apply(owner, "most-time-left", script);
+    apply(failing, "broken", "on('timeslot.expiring', function (event, view) {\n  throw new Error('no plan for ' + event.timeslot);\n});");
+    // the first timeslots expire (end - 20 s lead) about 55 s after they start: time to set up the rest
+    TimeslotState first = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(75)));
+    TimeslotState failingFirst = cluster.active(cluster.requestTimeslot(failing, Duration.ofSeconds(75)));
+    String vmId = cluster.bootGuest(owner, first).vmId();
+    String other = cluster.bootGuest(failing, failingFirst).vmId();
+    TimeslotState longest = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(240)));
+    cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(150)));
+    TimeslotState failingNext = cluster.active(cluster.requestTimeslot(failing, Duration.ofSeconds(240)));
+
+    // the user's script moves the VM to the timeslot with the most time left; the audit names it, its version and line
+    cluster.await("VM " + vmId + " on " + longest.facts().timeslotId(), Duration.ofSeconds(90), () -> cluster.vm(vmId),
+        s -> s instanceof VmState.Running && s.facts().placement().timeslotId().equals(longest.facts().timeslotId()));
+    VmEvent.VmMigrationStarted started = PersistenceQueryHelper.events(cluster.control, vmId).stream()
+        .filter(VmEvent.VmMigrationStarted.class::isInstance).map(VmEvent.VmMigrationStarted.class::cast).findFirst().orElseThrow();
+    assertEquals("policy " + owner + "/most-time-left v1", started.cause().actor(), started.cause().toString());
+    assertTrue(started.cause().detail().startsWith("line 7: Migrate"), started.cause().toString());
+    List<Object> decisions = PersistenceQueryHelper.journal(cluster.control, "Policy|" + owner + "/most-time-left");
+    assertTrue(decisions.stream().anyMatch(e -> e instanceof io.ferry.journal.policy.PolicyEvent.PolicyDecided d
+        && d.outcomes().contains("accepted") && d.trigger().startsWith("timeslot.expiring")), decisions.toString());
+
+    // the failing script is journaled as failed, and the built-in evacuation moves the other VM in time
+    cluster.await("VM " + other + " on " + failingNext.facts().timeslotId(), Duration.ofSeconds(90), () -> cluster.vm(other),
+        s -> s instanceof VmState.Running && s.facts().placement().timeslotId().equals(failingNext.facts().timeslotId()));
+    List<Object> failures = PersistenceQueryHelper.journal(cluster.control, "Policy|" + failing + "/broken");
+    assertTrue(failures.stream().anyMatch(e -> e instanceof io.ferry.journal.policy.PolicyEvent.PolicyFailed f
+        && f.reason().contains("no plan for " + failingFirst.facts().timeslotId()) && f.reason().contains("line 2")), failures.toString());
+    cluster.stopVm(owner, vmId);
+    cluster.stopVm(failing, other);
+  }
+
+  private void apply(String owner, String name, String source) {
+    cluster.entities.policy(io.ferry.controlplane.entity.Policy.id(owner, name),
+        r -> new io.ferry.controlplane.entity.Policy.ApplyPolicy(owner, name, source, "user", owner, r)).toCompletableFuture().join();
+  }
 }

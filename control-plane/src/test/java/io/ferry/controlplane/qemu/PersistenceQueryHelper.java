@@ -20,9 +20,14 @@ final class PersistenceQueryHelper {
 
   /** Every event of the VM, in order. */
   static List<VmEvent> events(ActorSystem<?> system, String vmId) {
+    return journal(system, "Vm|" + vmId).stream().map(VmEvent.class::cast).collect(Collectors.toList());
+  }
+
+  /** Every event of one persistence id, in order. */
+  static List<Object> journal(ActorSystem<?> system, String persistenceId) {
     CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
-    return journal.currentEventsByPersistenceId("Vm|" + vmId, 0, Long.MAX_VALUE).runWith(Sink.seq(), system)
-        .toCompletableFuture().join().stream().map(e -> (VmEvent) e.event()).collect(Collectors.toList());
+    return journal.currentEventsByPersistenceId(persistenceId, 0, Long.MAX_VALUE).runWith(Sink.seq(), system)
+        .toCompletableFuture().join().stream().map(e -> e.event()).collect(Collectors.toList());
   }
 }
