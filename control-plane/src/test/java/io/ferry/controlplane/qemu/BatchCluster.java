@@ -149,6 +149,22 @@ final class BatchCluster implements AutoCloseable {
     entities.vm(vmId, r -> new Vm.StopVm(Cause.user(owner), r)).toCompletableFuture().join();
   }
 
+  /** The ids of {@code owner}'s Active timeslots, read from the journal's persistence ids and the entities. */
+  java.util.Set<String> activeTimeslotsOf(String owner) {
+    org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal journal = org.apache.pekko.persistence.query.PersistenceQuery
+        .get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(control))
+        .getReadJournalFor(org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal.class,
+            org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal.Identifier());
+    List<String> ids = journal.currentPersistenceIds().filter(id -> id.startsWith("Timeslot|"))
+        .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), control).toCompletableFuture().join();
+    java.util.Set<String> active = new java.util.HashSet<>();
+    for (String pid : ids) {
+      TimeslotState s = timeslot(pid.substring("Timeslot|".length()));
+      if (s instanceof TimeslotState.Active && owner.equals(s.facts().owner())) active.add(s.facts().timeslotId());
+    }
+    return active;
+  }
+
   /** The agent process of a node (the java process started with that node's state folder). */
   ProcessHandle agentProcess(String node) {
     String stateDir = "--state-dir " + root.resolve(node) + " ";

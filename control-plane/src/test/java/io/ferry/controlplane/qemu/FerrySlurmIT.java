@@ -1,5 +1,9 @@
 package io.ferry.controlplane.qemu;
 
+import io.ferry.policies.BuiltinPolicies;
+
+import io.ferry.controlplane.entity.Policy;
+
 import io.ferry.nodeagent.driver.qemu.GuestConsole;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -164,4 +168,37 @@ class FerrySlurmIT {
     cluster.stopVm(owner, vmId);
   }
 
+
+  @Test
+  void aPolicyKeepsAPoolOfTwoTimeslotsAliveAcrossExpiries() {
+    // a Slurm of our own: earlier tests' jobs would hold the nodes
+    BatchCluster.run("scancel", "--partition", "ferry");
+    String owner = "pool" + cluster.run;
+    String script = BuiltinPolicies.source("keep-pool")
+        .replace("var REQUEST = {cores: 2, memoryMiB: 2048, walltimeSeconds: 3600, partition: ''};",
+            "var REQUEST = {cores: 2, memoryMiB: 1500, walltimeSeconds: 300, partition: ''};");
+    cluster.entities.policy(Policy.id(owner, "keep-pool"), r -> new Policy.ApplyPolicy(owner, "keep-pool", script, "user", owner, r))
+        .toCompletableFuture().join();
+    Set<String> seen = new HashSet<>();
+    seen.add(cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5))).facts().timeslotId());
+    seen.add(cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5))).facts().timeslotId());
+    Set<String> pool = new HashSet<>(seen);
+    SlurmBatchSystem slurm = SlurmBatchSystem.at(slurmConf(), cluster.root.resolve("jobs"));
+    for (int expiry = 1; expiry <= 2; expiry++) {
+      String expiring = pool.iterator().next();
+      slurm.warn(cluster.timeslot(expiring).facts().jobId());
+      // the policy asks Slurm for a replacement: two active timeslots again, one of them new
+      Set<String> now = cluster.await("a pool of two after expiry " + expiry, Duration.ofSeconds(120), () -> cluster.activeTimeslotsOf(owner),
+          active -> active.size() == 2 && !active.contains(expiring));
+      Set<String> added = new HashSet<>(now);
+      added.removeAll(seen);
+      assertEquals(1, added.size(), "one new timeslot: " + now + " after " + seen);
+      String fresh = added.iterator().next();
+      assertEquals("slurm", cluster.timeslot(fresh).facts().backend());
+      Object requested = PersistenceQueryHelper.journal(cluster.control, "Timeslot|" + fresh).get(0);
+      assertTrue(requested.toString().contains("policy " + owner + "/keep-pool v1"), "requested by the policy: " + requested);
+      seen.addAll(now);
+      pool = now;
+    }
+  }
 }
