@@ -70,6 +70,7 @@ public final class DeadlineRules {
     if (a instanceof PolicyAction.Release r) {
       return view.timeslot(r.timeslotId()) == null ? Verdict.no(a, "no timeslot " + r.timeslotId() + " of yours") : Verdict.ok(a);
     }
+    if (a instanceof PolicyAction.Limit) return Verdict.no(a, "only site-wide policies set limits, on the 'limits' event");
     return Verdict.ok(a); // a timeslot request: the site's limits are checked where it is made
   }
 

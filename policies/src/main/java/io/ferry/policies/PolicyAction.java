@@ -26,6 +26,9 @@ public sealed interface PolicyAction {
   /** Give a timeslot back (its job is cancelled). */
   record Release(String timeslotId) implements PolicyAction {}
 
+  /** (site-wide policies, on {@code limits}) At most this many timeslots per user. */
+  record Limit(int maxTimeslots) implements PolicyAction {}
+
   /**
    * One action as a script returned it: {@code {"action": "migrate", "vm": ..., "timeslot": ...}}.
    *
@@ -41,8 +44,9 @@ public sealed interface PolicyAction {
       case "requestTimeslot" -> new RequestTimeslot(positive(a, "cores"), positive(a, "memoryMiB"), positive(a, "walltimeSeconds"),
           a.path("partition").isTextual() ? a.path("partition").asText() : "");
       case "release" -> new Release(text(a, "timeslot"));
+      case "limit" -> new Limit(positive(a, "maxTimeslots"));
       default -> throw new IllegalArgumentException("unknown action '" + kind + "' in " + a
-          + " (known: migrate, suspend, resume, stop, requestTimeslot, release)");
+          + " (known: migrate, suspend, resume, stop, requestTimeslot, release, limit)");
     };
   }
 

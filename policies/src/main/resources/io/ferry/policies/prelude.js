@@ -36,6 +36,8 @@ var ferry = Object.freeze({
         partition: r.partition || ''});
   },
   release: function (timeslot) { __push({action: 'release', timeslot: timeslot}); },
+  // site-wide policies only, on the 'limits' event: at most maxTimeslots timeslots per user
+  limit: function (l) { __push({action: 'limit', maxTimeslots: (l || {}).maxTimeslots}); },
   log: function () { __logs.push(Array.prototype.join.call(arguments, ' ')); }
 });
 function __dispatch(type, eventJson, viewJson) {

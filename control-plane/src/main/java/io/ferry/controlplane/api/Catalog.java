@@ -39,6 +39,7 @@ public final class Catalog {
   private final Map<String, Entry<TimeslotState>> timeslots = new ConcurrentHashMap<>();
   private final Map<String, Entry<NodeState>> nodes = new ConcurrentHashMap<>();
   private final Map<String, Entry<io.ferry.journal.policy.PolicyState>> policies = new ConcurrentHashMap<>();
+  private final Map<String, io.ferry.journal.vm.MigrationStats> lastMigration = new ConcurrentHashMap<>();
   private final io.ferry.controlplane.timeslots.MigrationRates rates = new io.ferry.controlplane.timeslots.MigrationRates();
 
   /** Starts following the journal (live, restarting the streams if they fail). */
@@ -62,6 +63,7 @@ public final class Catalog {
       if (e.event() instanceof VmEvent.VmMigrated m && vms.get(id) != null) {
         rates.record(vms.get(id).state().facts().spec().flavour().memoryMiB(), m.stats().totalMs());
       }
+      if (e.event() instanceof VmEvent.VmMigrated m) lastMigration.put(id, m.stats());
       if (e.event() instanceof VmEvent v) fold(vms, id, e.sequenceNr(), VmState.Empty.of(id), s -> VmState.LIFECYCLE.apply(s, v));
       else if (e.event() instanceof TimeslotEvent t) fold(timeslots, id, e.sequenceNr(), TimeslotState.Empty.of(id), s -> TimeslotState.LIFECYCLE.apply(s, t));
       else if (e.event() instanceof io.ferry.journal.policy.PolicyEvent p) fold(policies, id, e.sequenceNr(),
@@ -78,6 +80,22 @@ public final class Catalog {
       if (entry != null && entry.sequenceNr() == seq - 1) return new Entry<>(next.apply(entry.state()), seq);
       return entry; // a repeat, or a gap the tag query will fill
     });
+  }
+
+  /** QEMU's figures of the VM's last live migration, or {@code null}. */
+  public io.ferry.journal.vm.MigrationStats lastMigration(String vmId) {
+    return lastMigration.get(vmId);
+  }
+
+  /** Where the catalog is in an entity's journal ("Vm|id#7"): the event a decision was made on. */
+  public String position(String entityType, String id) {
+    Entry<?> e = switch (entityType) {
+      case "Vm" -> vms.get(id);
+      case "Timeslot" -> timeslots.get(id);
+      case "Node" -> nodes.get(id);
+      default -> null;
+    };
+    return entityType + "|" + id + "#" + (e == null ? 0 : e.sequenceNr());
   }
 
   /** Migration rates measured on the live migrations seen so far. */

@@ -65,13 +65,21 @@ final class PolicyRunner {
         default -> null;
       };
       if (type != null) fire.add(() -> run(s.facts().owner(), type, "{\"timeslot\":\"" + id + "\",\"stage\":\"" + s.stage() + "\"}",
-          type + " " + id, vms, slots, params, now));
+          type + " at " + catalog.position("Timeslot", id), vms, slots, params, now));
     }
     for (VmState vm : vms) {
       String before = lastStage.put("vm:" + vm.vmId(), vm.stage());
       if (vm.stage().equals(before)) continue;
       fire.add(() -> run(vm.facts().spec().owner(), "vm.state", "{\"vm\":\"" + vm.vmId() + "\",\"stage\":\"" + vm.stage()
-          + "\",\"from\":\"" + before + "\"}", "vm.state " + vm.vmId() + " " + before + "->" + vm.stage(), vms, slots, params, now));
+          + "\",\"from\":\"" + before + "\"}", "vm.state " + before + "->" + vm.stage() + " at " + catalog.position("Vm", vm.vmId()), vms, slots, params, now));
+    }
+    for (var node : catalog.nodes()) {
+      String id = node.facts().nodeId();
+      String before = lastStage.put("node:" + id, node.stage());
+      if (!node.stage().equals("Lost") || node.stage().equals(before)) continue;
+      slots.stream().filter(t -> id.equals(t.facts().nodeId()) && t.facts().owner() != null).map(t -> t.facts().owner()).distinct()
+          .forEach(owner -> fire.add(() -> run(owner, "node.lost", "{\"node\":\"" + id + "\"}",
+              "node.lost at " + catalog.position("Node", id), vms, slots, params, now)));
     }
     if (primed) fire.forEach(Runnable::run);
     primed = true;
@@ -96,6 +104,7 @@ final class PolicyRunner {
       var decided = (PolicyEngine.Outcome.Decided) outcome;
       if (decided.handlers() == 0) continue;
       List<DeadlineRules.Verdict> verdicts = DeadlineRules.check(decided.actions(), view);
+      verdicts = withinSiteLimits(owner, verdicts, view);
       List<String> asked = new ArrayList<>();
       List<String> outcomes = new ArrayList<>();
       for (int i = 0; i < verdicts.size(); i++) {
@@ -120,6 +129,42 @@ final class PolicyRunner {
     }
   }
 
+  /** Refuses the timeslot requests beyond what site-wide policies allow this user. */
+  private List<DeadlineRules.Verdict> withinSiteLimits(String owner, List<DeadlineRules.Verdict> verdicts, PolicyView view) {
+    if (verdicts.stream().noneMatch(v -> v.accepted() && v.action() instanceof PolicyAction.RequestTimeslot)) return verdicts;
+    String viewJson = io.ferry.controlplane.api.ApiJson.MAPPER.valueToTree(view).toString();
+    int limit = Integer.MAX_VALUE;
+    String by = null;
+    for (PolicyState site : catalog.policies(null)) {
+      if (!(site instanceof PolicyState.Active) || !"site".equals(site.facts().scope())) continue;
+      var f = site.facts();
+      var o = engine.run(f.name() + ".js", f.source(), "limits", "{\"user\":\"" + owner + "\"}", viewJson);
+      if (!(o instanceof PolicyEngine.Outcome.Decided d)) {
+        log.warn("site policy {} v{} failed on limits for {}: {}", f.policyId(), f.version(), owner, ((PolicyEngine.Outcome.Failed) o).reason());
+        continue;
+      }
+      for (PolicyAction a : d.actions()) {
+        if (a instanceof PolicyAction.Limit l && l.maxTimeslots() < limit) {
+          limit = l.maxTimeslots();
+          by = "site policy " + f.policyId() + " v" + f.version();
+        }
+      }
+    }
+    long alive = view.timeslots().stream().filter(t -> List.of("Requested", "Pending", "Active").contains(t.stage())).count();
+    List<DeadlineRules.Verdict> checked = new ArrayList<>();
+    for (DeadlineRules.Verdict v : verdicts) {
+      if (v.accepted() && v.action() instanceof PolicyAction.RequestTimeslot) {
+        if (alive >= limit) {
+          v = new DeadlineRules.Verdict(v.action(), false, by + " allows at most " + limit + " timeslots per user (" + alive + " held)");
+        } else {
+          alive++;
+        }
+      }
+      checked.add(v);
+    }
+    return checked;
+  }
+
   private PolicyView view(String owner, List<VmState> vms, List<TimeslotState> slots, EvacuationPlanner.Params params, Instant now) {
     List<PolicyView.Timeslot> ts = slots.stream().filter(s -> owner.equals(s.facts().owner())).map(s -> {
       var f = s.facts();
@@ -131,8 +176,9 @@ final class PolicyRunner {
     List<PolicyView.Vm> vs = vms.stream().filter(v -> owner.equals(v.facts().spec().owner())).map(v -> {
       var p = v.facts().placement();
       var fl = v.facts().spec().flavour();
+      var last = catalog.lastMigration(v.vmId());
       return new PolicyView.Vm(v.vmId(), v.stage(), p == null ? null : p.timeslotId(), p == null ? null : p.nodeId(), fl.vcpus(),
-          fl.memoryMiB(), v.facts().spec().mode().name(), 0, 0);
+          fl.memoryMiB(), v.facts().spec().mode().name(), last == null ? 0 : last.totalMs(), last == null ? 0 : last.downtimeMs());
     }).collect(Collectors.toList());
     return new PolicyView(now.toEpochMilli(), owner, ts, vs, params.bandwidth(), params.safety().toSeconds());
   }

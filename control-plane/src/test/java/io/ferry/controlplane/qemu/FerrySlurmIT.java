@@ -200,5 +200,16 @@ class FerrySlurmIT {
       seen.addAll(now);
       pool = now;
     }
+
+    // a site-wide policy allows one timeslot per user: the next replacement is refused, naming it
+    String site = "site" + cluster.run;
+    cluster.entities.policy(Policy.id(site, "limits"), r -> new Policy.ApplyPolicy(site, "limits",
+        "on('limits', function (event, view) { ferry.limit({maxTimeslots: 1}); });", "site", site, r)).toCompletableFuture().join();
+    String expiring = pool.iterator().next();
+    slurm.warn(cluster.timeslot(expiring).facts().jobId());
+    cluster.await("the replacement refused by the site policy", Duration.ofSeconds(60),
+        () -> PersistenceQueryHelper.journal(cluster.control, "Policy|" + owner + "/keep-pool").toString(),
+        journal -> journal.contains("refused: site policy " + site + "/limits v1 allows at most 1 timeslots per user"));
+    assertEquals(1, cluster.activeTimeslotsOf(owner).size(), "no new timeslot");
   }
 }
