@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -56,6 +57,24 @@ class FerrySlurmIT {
         .withValue("ferry.timeslots.slurm.conf", ConfigValueFactory.fromAnyRef(slurmConf().toString()))
         // Slurm answers in well under a second here; a frozen slurmctld is given up on after 4 s
         .withValue("ferry.timeslots.slurm.command-timeout", ConfigValueFactory.fromAnyRef("4s")));
+  }
+
+  /** Each test starts on an empty Slurm: its timeslots' jobs would otherwise hold the four nodes for minutes. */
+  @AfterEach
+  void cancelJobs() {
+    BatchCluster.run("scancel", "--partition", "ferry");
+    io.ferry.journal.testing.Eventually.await("Slurm's ferry partition empty", Duration.ofSeconds(60), Duration.ofMillis(500),
+        FerrySlurmIT::jobsInPartition, String::isBlank);
+  }
+
+  private static String jobsInPartition() {
+    try {
+      Process p = new ProcessBuilder("squeue", "-h", "-p", "ferry", "-o", "%i %T").start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      return p.waitFor() == 0 ? out.trim() : "squeue failed";
+    } catch (Exception e) {
+      return "squeue failed: " + e.getMessage();
+    }
   }
 
   @AfterAll
@@ -171,8 +190,6 @@ class FerrySlurmIT {
 
   @Test
   void aPolicyKeepsAPoolOfTwoTimeslotsAliveAcrossExpiries() {
-    // a Slurm of our own: earlier tests' jobs would hold the nodes
-    BatchCluster.run("scancel", "--partition", "ferry");
     String owner = "pool" + cluster.run;
     String script = BuiltinPolicies.source("keep-pool")
         .replace("var REQUEST = {cores: 2, memoryMiB: 2048, walltimeSeconds: 3600, partition: ''};",
