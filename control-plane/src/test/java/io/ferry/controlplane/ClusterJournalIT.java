@@ -217,8 +217,8 @@ class ClusterJournalIT {
     TimeslotState created = slot(first, quiet, r -> new Timeslot.RequestTimeslot("bob",
         new TimeslotRequest(1, 1024, Duration.ofHours(1), ""), "manual", Cause.user("bob"), r));
     TestProbe<Object> probe = TestProbe.create(first);
+    // (on a loaded machine it may already be passivated here: the check below is that it goes, then comes back)
     ActorSystem<?> host = entitiesOn(first, Timeslot.ENTITY_KEY).contains(quiet) ? first : second;
-    assertTrue(entitiesOn(host, Timeslot.ENTITY_KEY).contains(quiet), "active after its command");
     probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(500), () -> {
       assertFalse(entitiesOn(host, Timeslot.ENTITY_KEY).contains(quiet), "still active after the idle timeout");
       return null;
