@@ -62,9 +62,11 @@ class FerrySlurmIT {
   /** Each test starts on an empty Slurm: its timeslots' jobs would otherwise hold the four nodes for minutes. */
   @AfterEach
   void cancelJobs() {
-    BatchCluster.run("scancel", "--partition", "ferry");
-    io.ferry.journal.testing.Eventually.await("Slurm's ferry partition empty", Duration.ofSeconds(60), Duration.ofMillis(500),
-        FerrySlurmIT::jobsInPartition, String::isBlank);
+    // cancelled again on every poll: what reacts to the cancelled timeslots may still ask for new ones for a moment
+    io.ferry.journal.testing.Eventually.await("Slurm's ferry partition empty", Duration.ofSeconds(60), Duration.ofMillis(500), () -> {
+      BatchCluster.run("scancel", "--partition", "ferry");
+      return jobsInPartition();
+    }, String::isBlank);
   }
 
   private static String jobsInPartition() {
@@ -196,6 +198,18 @@ class FerrySlurmIT {
             "var REQUEST = {cores: 2, memoryMiB: 1500, walltimeSeconds: 300, partition: ''};");
     cluster.entities.policy(Policy.id(owner, "keep-pool"), r -> new Policy.ApplyPolicy(owner, "keep-pool", script, "user", owner, r))
         .toCompletableFuture().join();
+    String site = "site" + cluster.run;
+    try {
+      keepsAPool(owner, site);
+    } finally {
+      // the pool policy would otherwise replace the timeslots the clean-up cancels
+      cluster.entities.policy(Policy.id(owner, "keep-pool"), r -> new Policy.DeletePolicy(owner, r)).toCompletableFuture().join();
+      cluster.entities.policy(Policy.id(site, "limits"), r -> new Policy.DeletePolicy(site, r)).handle((x, e) -> null)
+          .toCompletableFuture().join();
+    }
+  }
+
+  private void keepsAPool(String owner, String site) {
     Set<String> seen = new HashSet<>();
     seen.add(cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5))).facts().timeslotId());
     seen.add(cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5))).facts().timeslotId());
@@ -219,7 +233,6 @@ class FerrySlurmIT {
     }
 
     // a site-wide policy allows one timeslot per user: the next replacement is refused, naming it
-    String site = "site" + cluster.run;
     cluster.entities.policy(Policy.id(site, "limits"), r -> new Policy.ApplyPolicy(site, "limits",
         "on('limits', function (event, view) { ferry.limit({maxTimeslots: 1}); });", "site", site, r)).toCompletableFuture().join();
     String expiring = pool.iterator().next();
