@@ -30,11 +30,7 @@ ensure_qemu() {
   command -v qemu-img >/dev/null || missing+=(qemu-utils)
   dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
   command -v cpio >/dev/null || missing+=(cpio)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" = 0 ] || die "${missing[*]} missing; install them (apt-get install ${missing[*]}) or run as root"
-  say "installing ${missing[*]} from Debian's packages"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  install_packages "${missing[@]}"
 }
 
 build() {

@@ -22,13 +22,18 @@ cql_answers() {
   [ "$(echo $reply | awk '{print $5}')" = "06" ]
 }
 
+# install_packages PKG...: install Debian packages (as root; otherwise say what to install). No-op without arguments.
+install_packages() {
+  [ $# -eq 0 ] && return 0
+  [ "$(id -u)" = 0 ] || die "$* missing; install them (apt-get install $*) or run as root"
+  say "installing $* from Debian's packages"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 # ensure_java_and_maven: install a JDK 17+ and Maven from Debian's packages when missing (as root).
 ensure_java_and_maven() {
   local missing=()
   command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || missing+=(maven)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" = 0 ] || die "${missing[*]} missing; install them (apt-get install ${missing[*]}) or run as root"
-  say "installing ${missing[*]} from Debian's packages"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  install_packages "${missing[@]}"
 }

@@ -95,8 +95,8 @@ public final class NodeWatcher {
       var entry = it.next();
       String node = entry.getKey();
       NodeState state = catalog.nodes().stream().filter(n -> n.facts().nodeId().equals(node)).findFirst().orElse(null);
-      if (state instanceof NodeState.Joined && state.facts().agentAddress() != null
-          && !state.facts().agentAddress().startsWith(entry.getValue() + "/")) {
+      Address current = state == null ? null : agentAddress(state);
+      if (state instanceof NodeState.Joined && current != null && !current.toString().equals(entry.getValue())) {
         it.remove(); // a new agent took the node over
         continue;
       }
@@ -128,9 +128,8 @@ public final class NodeWatcher {
   /** The node whose current agent is {@code member}, if it is an agent the catalog knows. */
   static Optional<String> nodeOf(Catalog catalog, Member member) {
     if (!member.hasRole("agent")) return Optional.empty();
-    String prefix = member.address().toString() + "/";
     return catalog.nodes().stream()
-        .filter(n -> n.facts().agentAddress() != null && n.facts().agentAddress().startsWith(prefix))
+        .filter(n -> member.address().equals(agentAddress(n)))
         .map(n -> n.facts().nodeId())
         .findFirst();
   }

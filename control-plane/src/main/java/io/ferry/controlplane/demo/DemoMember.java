@@ -42,4 +42,30 @@ final class DemoMember {
       throw new IllegalStateException("could not join the control plane at " + seed + ": " + e, e);
     }
   }
+
+  /** A demo's work on the member; may throw. */
+  @FunctionalInterface
+  interface Work {
+    int run(ActorSystem<Void> system) throws Exception;
+  }
+
+  /**
+   * Joins, runs {@code work} and leaves (waiting until the member has terminated); a Cassandra that
+   * does not answer is one line on stderr and exit code 3.
+   */
+  static int with(String seed, Work work) throws Exception {
+    ActorSystem<Void> system;
+    try {
+      system = join(seed);
+    } catch (io.ferry.journal.CassandraPreflight.CassandraUnavailableException e) {
+      System.err.println("error: " + e.getMessage());
+      return 3;
+    }
+    try {
+      return work.run(system);
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+    }
+  }
 }

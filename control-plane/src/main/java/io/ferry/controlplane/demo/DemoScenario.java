@@ -8,7 +8,6 @@ import io.ferry.controlplane.entity.Node;
 import io.ferry.controlplane.entity.Timeslot;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
-import io.ferry.journal.CassandraPreflight.CassandraUnavailableException;
 import io.ferry.journal.timeslot.Reservation;
 import io.ferry.journal.timeslot.TimeslotRequest;
 import io.ferry.journal.timeslot.TimeslotState;
@@ -110,26 +109,17 @@ public final class DemoScenario implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
-    ActorSystem<Void> system;
-    try {
-      system = DemoMember.join(seed);
-    } catch (CassandraUnavailableException e) {
-      System.err.println("error: " + e.getMessage());
-      return 3;
-    }
-    try {
+  public Integer call() throws Exception {
+    return DemoMember.with(seed, system -> {
       step("joined the control plane at " + seed + " as " + Cluster.get(system).selfMember().address());
       entities = new Entities(system, Duration.ofSeconds(20));
       node1 = nodes.get(0);
       node2 = nodes.get(1);
       run(system);
       return 0;
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().join();
-    }
+    });
   }
+
 
 
   private void run(ActorSystem<?> system) {

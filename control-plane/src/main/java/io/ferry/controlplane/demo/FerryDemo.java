@@ -7,7 +7,6 @@ import io.ferry.controlplane.api.Catalog;
 import io.ferry.controlplane.entity.Timeslot;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
-import io.ferry.journal.CassandraPreflight.CassandraUnavailableException;
 import io.ferry.journal.timeslot.Reservation;
 import io.ferry.journal.timeslot.TimeslotRequest;
 import io.ferry.journal.timeslot.TimeslotState;
@@ -81,20 +80,12 @@ public final class FerryDemo implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ActorSystem<Void> system;
-    try {
-      system = DemoMember.join(seed);
-    } catch (CassandraUnavailableException e) {
-      System.err.println("error: " + e.getMessage());
-      return 3;
-    }
-    try {
+    return DemoMember.with(seed, system -> {
       entities = new Entities(system, Duration.ofSeconds(20));
       return run(system, Catalog.follow(system));
-    } finally {
-      system.terminate();
-    }
+    });
   }
+
 
 
   private String request() {

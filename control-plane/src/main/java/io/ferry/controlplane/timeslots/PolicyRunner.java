@@ -104,7 +104,7 @@ final class PolicyRunner {
       var decided = (PolicyEngine.Outcome.Decided) outcome;
       if (decided.handlers() == 0) continue;
       List<DeadlineRules.Verdict> verdicts = DeadlineRules.check(decided.actions(), view);
-      verdicts = withinSiteLimits(owner, verdicts, view);
+      verdicts = withinSiteLimits(owner, verdicts, view, viewJson);
       List<String> asked = new ArrayList<>();
       List<String> outcomes = new ArrayList<>();
       for (int i = 0; i < verdicts.size(); i++) {
@@ -130,9 +130,9 @@ final class PolicyRunner {
   }
 
   /** Refuses the timeslot requests beyond what site-wide policies allow this user. */
-  private List<DeadlineRules.Verdict> withinSiteLimits(String owner, List<DeadlineRules.Verdict> verdicts, PolicyView view) {
+  private List<DeadlineRules.Verdict> withinSiteLimits(String owner, List<DeadlineRules.Verdict> verdicts, PolicyView view,
+      String viewJson) {
     if (verdicts.stream().noneMatch(v -> v.accepted() && v.action() instanceof PolicyAction.RequestTimeslot)) return verdicts;
-    String viewJson = io.ferry.controlplane.api.ApiJson.MAPPER.valueToTree(view).toString();
     int limit = Integer.MAX_VALUE;
     String by = null;
     for (PolicyState site : catalog.policies(null)) {

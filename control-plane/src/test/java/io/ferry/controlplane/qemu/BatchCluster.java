@@ -151,11 +151,7 @@ final class BatchCluster implements AutoCloseable {
 
   /** The ids of {@code owner}'s Active timeslots, read from the journal's persistence ids and the entities. */
   java.util.Set<String> activeTimeslotsOf(String owner) {
-    org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal journal = org.apache.pekko.persistence.query.PersistenceQuery
-        .get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(control))
-        .getReadJournalFor(org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal.class,
-            org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal.Identifier());
-    List<String> ids = journal.currentPersistenceIds().filter(id -> id.startsWith("Timeslot|"))
+    List<String> ids = PersistenceQueryHelper.readJournal(control).currentPersistenceIds().filter(id -> id.startsWith("Timeslot|"))
         .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), control).toCompletableFuture().join();
     java.util.Set<String> active = new java.util.HashSet<>();
     for (String pid : ids) {

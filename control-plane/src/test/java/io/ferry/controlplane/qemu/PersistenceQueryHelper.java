@@ -23,11 +23,15 @@ final class PersistenceQueryHelper {
     return journal(system, "Vm|" + vmId).stream().map(VmEvent.class::cast).collect(Collectors.toList());
   }
 
+  /** The Cassandra read journal of {@code system}. */
+  static CassandraReadJournal readJournal(ActorSystem<?> system) {
+    return PersistenceQuery.get(Adapter.toClassic(system))
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
+  }
+
   /** Every event of one persistence id, in order. */
   static List<Object> journal(ActorSystem<?> system, String persistenceId) {
-    CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
-        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
-    return journal.currentEventsByPersistenceId(persistenceId, 0, Long.MAX_VALUE).runWith(Sink.seq(), system)
+    return readJournal(system).currentEventsByPersistenceId(persistenceId, 0, Long.MAX_VALUE).runWith(Sink.seq(), system)
         .toCompletableFuture().join().stream().map(e -> e.event()).collect(Collectors.toList());
   }
 }
