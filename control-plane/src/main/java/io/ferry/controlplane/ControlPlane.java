@@ -87,8 +87,16 @@ public final class ControlPlane {
    * @throws CassandraPreflight.CassandraUnavailableException if Cassandra does not answer
    */
   public static ActorSystem<Void> start(Config config) {
+    return start(config, List.of());
+  }
+
+  /**
+   * As {@link #start(Config)}, with more batch backends than the configured ones (the load tests'
+   * simulated batch system); each is used under its {@link io.ferry.controlplane.batch.BatchSystem#name()}.
+   */
+  public static ActorSystem<Void> start(Config config, List<io.ferry.controlplane.batch.BatchSystem> moreBackends) {
     CassandraPreflight.check(config);
-    ActorSystem<Void> system = ActorSystem.create(guardian(), SYSTEM_NAME, config);
+    ActorSystem<Void> system = ActorSystem.create(guardian(moreBackends), SYSTEM_NAME, config);
     if (config.getList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -96,7 +104,7 @@ public final class ControlPlane {
     return system;
   }
 
-  private static Behavior<Void> guardian() {
+  private static Behavior<Void> guardian(List<io.ferry.controlplane.batch.BatchSystem> moreBackends) {
     return Behaviors.setup(context -> {
       ActorSystem<?> system = context.getSystem();
       String role = system.settings().config().getString("ferry.control.role");
@@ -107,7 +115,7 @@ public final class ControlPlane {
       var config = system.settings().config();
       var self = system.address();
       BatchSystems batch = config.getBoolean("ferry.timeslots.enabled")
-          ? new BatchSystems(config, clock, self.getHost().get() + ":" + self.getPort().get()) : null;
+          ? new BatchSystems(config, clock, self.getHost().get() + ":" + self.getPort().get(), moreBackends) : null;
       Timeslot.init(system, role, clock, batch);
       Node.init(system, role, clock);
       io.ferry.controlplane.entity.Policy.init(system, role, clock);

@@ -143,9 +143,7 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
     }
   }
 
-  static double percentile(List<Double> sorted, int p) {
-    if (sorted.isEmpty()) return 0;
-    int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+  private static double percentile(List<Double> sorted, int p) {
+    return BenchSupport.percentile(sorted, p);
   }
 }

@@ -30,6 +30,11 @@ public final class BatchSystems {
 
   /** @param seed this control member as "host:port", for the agents to join */
   public BatchSystems(Config config, Clock clock, String seed) {
+    this(config, clock, seed, List.of());
+  }
+
+  /** @param more backends besides the configured ones (a name already taken is an error) */
+  public BatchSystems(Config config, Clock clock, String seed, List<BatchSystem> more) {
     Config c = config.getConfig("ferry.timeslots");
     Path jobs = Path.of(c.getString("job-dir"));
     backends.put("local", new LocalBatchSystem(jobs.resolve("local"), clock));
@@ -37,6 +42,9 @@ public final class BatchSystems {
       String conf = c.getString("slurm.conf");
       backends.put("slurm", new SlurmBatchSystem(conf.isEmpty() ? null : Path.of(conf), jobs.resolve("slurm"),
           c.getDuration("slurm.command-timeout")));
+    }
+    for (BatchSystem b : more) {
+      if (backends.putIfAbsent(b.name(), b) != null) throw new IllegalArgumentException("two batch backends are named '" + b.name() + "'");
     }
     List<String> command = new java.util.ArrayList<>(c.getStringList("agent-command"));
     // Agents join this control plane, decide membership with its timing, and journal the VM

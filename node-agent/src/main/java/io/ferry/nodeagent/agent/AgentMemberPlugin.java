@@ -18,8 +18,9 @@ public interface AgentMemberPlugin {
    * Called once in the agent member's guardian, after the node agent started.
    *
    * @param guardian the member's guardian, for spawning actors
-   * @param settings the agent's settings
-   * @param agent    the node agent (it accepts {@code AgentCommand}s)
+   * @param settings the agent's settings (on a member hosting several nodes: the member's own)
+   * @param agent    the node agent (it accepts {@code AgentCommand}s); {@code null} on a member that
+   *                 hosts the agents of several nodes
    */
   void start(ActorContext<?> guardian, AgentSettings settings, ActorRef<Object> agent);
 }

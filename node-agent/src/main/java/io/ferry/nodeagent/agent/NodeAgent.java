@@ -70,14 +70,39 @@ public final class NodeAgent {
     });
   }
 
-  /** Starts the member and the agent of the node its settings name. */
-  public static ActorSystem<Void> start(Config given) {
-    Config config0 = given;
+  /**
+   * The behaviour of one node's agent, for members that host the agents of several nodes (the
+   * simulated clusters of the load tests); {@link #start} is the ordinary one-node member.
+   * Driver calls run on {@code pool}.
+   */
+  public static org.apache.pekko.actor.typed.Behavior<Object> agent(AgentSettings settings, HypervisorDriver driver,
+      ExecutorService pool) {
+    return NodeAgentActor.create(settings, driver, pool);
+  }
+
+  /** The message that tells an agent the batch system's early warning came (as USR1 does). */
+  public static Object warning() {
+    return new NodeAgentActor.Warned();
+  }
+
+  /** The member plugins on the class path, and the roles the member takes on for them. */
+  public static List<AgentMemberPlugin> plugins() {
     List<AgentMemberPlugin> plugins = new java.util.ArrayList<>();
     java.util.ServiceLoader.load(AgentMemberPlugin.class).forEach(plugins::add);
-    List<String> roles = new java.util.ArrayList<>(config0.getStringList("pekko.cluster.roles"));
-    plugins.forEach(p -> p.roles(config0).stream().filter(r -> !roles.contains(r)).forEach(roles::add));
-    Config config = ConfigFactory.empty().withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles)).withFallback(config0);
+    return plugins;
+  }
+
+  /** {@code config} with the roles the plugins need added to {@code pekko.cluster.roles}. */
+  public static Config withPluginRoles(Config config, List<AgentMemberPlugin> plugins) {
+    List<String> roles = new java.util.ArrayList<>(config.getStringList("pekko.cluster.roles"));
+    plugins.forEach(p -> p.roles(config).stream().filter(r -> !roles.contains(r)).forEach(roles::add));
+    return ConfigFactory.empty().withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles)).withFallback(config);
+  }
+
+  /** Starts the member and the agent of the node its settings name. */
+  public static ActorSystem<Void> start(Config given) {
+    List<AgentMemberPlugin> plugins = plugins();
+    Config config = withPluginRoles(given, plugins);
     AgentSettings settings = AgentSettings.from(config);
     HypervisorDriver driver = settings.newDriver();
     AtomicInteger threads = new AtomicInteger();

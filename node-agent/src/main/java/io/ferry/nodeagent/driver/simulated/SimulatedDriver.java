@@ -36,6 +36,8 @@ public final class SimulatedDriver implements HypervisorDriver {
   private static final long TICK_MS = 20;
 
   private final SimulatedSettings settings;
+  /** The "processes" this driver started (on its node); those still in the world run there. */
+  private final Set<String> mine = ConcurrentHashMap.newKeySet();
 
   public SimulatedDriver(SimulatedSettings settings) {
     this.settings = settings;
@@ -73,6 +75,7 @@ public final class SimulatedDriver implements HypervisorDriver {
     String instance = "sim" + INSTANCES.incrementAndGet();
     VmHandle handle = new VmHandle(VmHandle.CURRENT_VERSION, name(), launch, 0, instance, Map.of("node", settings.node()));
     WORLD.put(instance, new SimVm(handle, status));
+    mine.add(instance);
     return handle;
   }
 
@@ -217,6 +220,19 @@ public final class SimulatedDriver implements HypervisorDriver {
     SimVm vm = WORLD.get(saved.instance());
     if (vm == null) throw new HypervisorException("cannot re-attach VM " + saved.vmId() + ": it is gone");
     return vm.handle;
+  }
+
+  /**
+   * Every VM of this driver's node dies at once, as QEMU processes do when their batch job is
+   * killed at its walltime; returns how many died. Migrations into or out of them fail.
+   */
+  public int killAll() {
+    int killed = 0;
+    for (String instance : mine) {
+      if (WORLD.remove(instance) != null) killed++;
+    }
+    mine.clear();
+    return killed;
   }
 
   @Override
