@@ -33,7 +33,7 @@ final class ScaleAnalysis {
 
   /** One evacuation the run needed, and how it went. */
   record Evacuation(String vmId, String timeslotId, Instant warning, Instant deadline, Instant done, String how, boolean inTime,
-      String cause, int memoryMiB) {}
+      String cause, String kind, int memoryMiB) {}
 
   private final Map<String, Slot> slots = new HashMap<>();
   private final Map<String, List<VmEvent>> vms = new TreeMap<>();
@@ -107,12 +107,12 @@ final class ScaleAnalysis {
     String how = left == null ? "still there" : left.getClass().getSimpleName().replace("Vm", "").toLowerCase();
     boolean evacuated = left instanceof VmEvent.VmMigrated || left instanceof VmEvent.VmSuspended || left instanceof VmEvent.VmStopped;
     boolean inTime = evacuated && !leftAt.isAfter(s.end);
-    String cause = inTime ? null : cause(stay, warning, s, left);
-    evacuations.add(new Evacuation(vmId, slotId, warning, s.end, leftAt, how, inTime, cause, memory.getOrDefault(vmId, 0)));
+    String[] cause = inTime ? new String[] {null, null} : cause(stay, warning, s, left);
+    evacuations.add(new Evacuation(vmId, slotId, warning, s.end, leftAt, how, inTime, cause[1], cause[0], memory.getOrDefault(vmId, 0)));
   }
 
-  /** Why a stay was not evacuated in time, from what was tried after the warning. */
-  private String cause(List<VmEvent> stay, Instant warning, Slot s, VmEvent left) {
+  /** Why a stay was not evacuated in time, from what was tried after the warning: {kind, the whole story}. */
+  private String[] cause(List<VmEvent> stay, Instant warning, Slot s, VmEvent left) {
     List<String> tried = new ArrayList<>();
     boolean started = false;
     for (VmEvent e : stay) {
@@ -142,7 +142,8 @@ final class ScaleAnalysis {
     } else what = "the evacuation did not finish before the job ended";
     String end = left == null ? "" : left instanceof VmEvent.VmLost l ? "; lost with node " + l.nodeId()
         : left instanceof VmEvent.VmFailed f ? "; failed: " + f.reason() : "";
-    return what + (tried.isEmpty() ? "" : " — " + String.join("; ", tried)) + end;
+    String kind = what.replaceAll("[0-9.]+ s after", "N s after").replaceAll("for \\d+ MiB", "for N MiB");
+    return new String[] {kind, what + (tried.isEmpty() ? "" : " — " + String.join("; ", tried)) + end};
   }
 
   /** Per expiring timeslot: from the warning to the first migration or suspend started off it. */
@@ -184,8 +185,7 @@ final class ScaleAnalysis {
   /** Misses grouped by the first clause of their cause. */
   Map<String, Long> missCauses() {
     Map<String, Long> c = new TreeMap<>();
-    misses().forEach(m -> c.merge(m.cause().split(" — ")[0].replaceAll("[0-9.]+ s after", "N s after").replaceAll("for \\d+ MiB", "for N MiB"),
-        1L, Long::sum));
+    misses().forEach(m -> c.merge(m.kind(), 1L, Long::sum));
     return c;
   }
 
