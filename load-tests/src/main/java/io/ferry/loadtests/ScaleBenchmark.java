@@ -224,7 +224,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
         .withValue("ferry.agent.driver", ConfigValueFactory.fromAnyRef("simulated"))
         .withValue("ferry.agent.state-dir", ConfigValueFactory.fromAnyRef(dir.resolve("hosts").resolve("h" + k).toString()))
         .withValue("ferry.agent.shared-dir", ConfigValueFactory.fromAnyRef(dir.resolve("shared").toString()))
-        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace)));
+        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
+        .withValue("pekko.cluster.jmx.multi-mbeans-in-same-jvm", ConfigValueFactory.fromAnyRef(true)));
   }
 
   private static void awaitUp(ActorSystem<?> system, int members, Duration timeout) {

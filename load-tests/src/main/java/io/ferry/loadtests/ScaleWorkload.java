@@ -137,7 +137,10 @@ final class ScaleWorkload {
               a = api.post("/v1/vms", tokens.get(owner), b);
             }
           }
-          if (!a.ok()) throw new IllegalStateException("VM " + body.get("id") + " of " + owner + " was not created: " + a.problem());
+          if (!a.ok()) {
+            problems.add("VM " + body.get("id") + " of " + owner + " was not created: " + a.problem());
+            return null;
+          }
           ids.add(a.body().get("id").asText());
           int n = created.incrementAndGet();
           if (n % Math.max(1, scenario.vms() / 10) == 0) progress.accept("VMs created: " + n + "/" + scenario.vms());
