@@ -41,7 +41,7 @@ final class ControlProcess {
     this.log = log;
   }
 
-  static ControlProcess start(Path dir, String keyspace, ScaleScenario sc, String heap) throws IOException {
+  static ControlProcess start(Path dir, String keyspace, ScaleScenario sc, String heap, List<String> settings) throws IOException {
     Path log = dir.resolve("control.log");
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
         "-cp", System.getProperty("java.class.path"), "io.ferry.loadtests.sim.SimControl",
@@ -51,6 +51,7 @@ final class ControlProcess {
         "--set", "pekko.http.server.request-timeout = 600s", "--set", "pekko.http.server.idle-timeout = 900s",
         // a burst of requests on a busy 2-core machine: wait for the entities rather than answer 503
         "--set", "ferry.control.ask-timeout = 30s"));
+    settings.forEach(s -> command.addAll(List.of("--set", s)));
     ProcessBuilder pb = new ProcessBuilder(command).redirectError(log.toFile());
     pb.environment().putIfAbsent("FERRY_LOG_LEVEL", "WARN");
     ControlProcess c = new ControlProcess(pb.start(), log);

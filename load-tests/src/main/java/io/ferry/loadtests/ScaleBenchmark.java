@@ -65,6 +65,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})") long seed;
   @Option(names = "--parallel", defaultValue = "16", description = "API requests in flight while creating VMs (default: ${DEFAULT-VALUE})") int parallel;
   @Option(names = "--keep-journal", description = "keep the run's keyspace (default: dropped at the end)") boolean keepJournal;
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "a setting (HOCON) for the control member and the agent hosts, repeatable")
+  List<String> settings = new ArrayList<>();
   @Option(names = "--report", description = "the JSON report (default: $FERRY_STATE/bench/scale-<time>.json; .md and .svg beside it)") Path report;
 
   public static void main(String[] args) {
@@ -92,11 +94,11 @@ public final class ScaleBenchmark implements Callable<Integer> {
     Map<String, String> tokens = new LinkedHashMap<>();
     for (int i = 1; i <= sc.users(); i++) tokens.put(String.format("user%03d", i), Users.addUser(dir.resolve("users.json"), String.format("user%03d", i), false));
     progress("scenario " + sc + " keyspace " + keyspace);
-    ControlProcess control = ControlProcess.start(dir, keyspace, sc, controlHeap);
+    ControlProcess control = ControlProcess.start(dir, keyspace, sc, controlHeap, settings);
     List<ActorSystem<SimHost.Command>> hostSystems = new ArrayList<>();
     Map<String, Object> result = new LinkedHashMap<>();
     try {
-      for (int k = 1; k <= sc.hosts(); k++) hostSystems.add(SimHost.start(hostConfig(control.seed(), keyspace, dir, k)));
+      for (int k = 1; k <= sc.hosts(); k++) hostSystems.add(SimHost.start(hostConfig(control.seed(), keyspace, dir, k, settings)));
       awaitUp(hostSystems.get(0), sc.hosts() + 1, Duration.ofSeconds(60));
       progress("control member " + control.api() + " and " + sc.hosts() + " agent hosts are up");
       JournalProbe probe = new JournalProbe();
@@ -144,7 +146,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
       result.put("benchmark", "scale");
       result.put("time", time.toString());
       result.put("machine", BenchSupport.machine());
-      result.put("scenario", sc.toString());
+      result.put("scenario", sc.toString() + (settings.isEmpty() ? "" : " settings " + settings));
       result.put("setup", Map.of("vm_create_seconds", createSeconds, "vm_create_per_second", BenchSupport.round(vms / createSeconds),
           "timeslots_granted_seconds", Duration.between(setup, granted).toMillis() / 1000.0));
       var evacuations = analysis.evacuations();
@@ -209,15 +211,18 @@ public final class ScaleBenchmark implements Callable<Integer> {
     summary.put("control_heap_live_mib", cm.get("heap_live_max_mib"));
     result.put("summary", summary);
     BenchSupport.writeJson(json, result);
-    ScaleReport.svg(svg, evacuations, "Ferry scale run: " + sc.vms() + " VMs on " + sc.nodes() + " simulated nodes, " + result.get("time"));
+    ScaleReport.svg(svg, evacuations, "Ferry scale run: " + sc.vms() + " VMs on " + sc.nodes() + " simulated nodes, "
+        + ((String) result.get("time")).replaceAll("\\.\\d+Z$", "Z"));
     ScaleReport.markdown(md, result, summary);
     System.out.println("report: " + json + " (summary " + md.getFileName() + ", plot " + svg.getFileName() + ")");
     System.out.println(summary.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")));
     return 0;
   }
 
-  private static com.typesafe.config.Config hostConfig(String seed, String keyspace, Path dir, int k) {
-    return NodeAgent.config(ConfigFactory.empty()
+  private static com.typesafe.config.Config hostConfig(String seed, String keyspace, Path dir, int k, List<String> settings) {
+    com.typesafe.config.Config given = ConfigFactory.empty();
+    for (String s : settings) given = ConfigFactory.parseString(s).withFallback(given);
+    return NodeAgent.config(given
         .withValue("ferry.agent.node-id", ConfigValueFactory.fromAnyRef("simhost" + k))
         .withValue("ferry.agent.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)))
         .withValue("ferry.agent.port", ConfigValueFactory.fromAnyRef(0))

@@ -69,13 +69,13 @@ final class ScaleReport {
     double ph = h - top - bottom;
     s.append(String.format(Locale.ROOT, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='black'/>%n", left, h - bottom, w - right, h - bottom));
     s.append(String.format(Locale.ROOT, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='black'/>%n", left, top, left, h - bottom));
-    for (int i = 0; i <= 5; i++) {
-      double xv = xmax * i / 5;
-      double yv = ymax * i / 5;
-      double x = left + pw * i / 5;
-      double y = h - bottom - ph * i / 5;
-      s.append(String.format(Locale.ROOT, "<text x='%.0f' y='%d' text-anchor='middle'>%.0f</text>%n", x, h - bottom + 16, xv));
-      s.append(String.format(Locale.ROOT, "<text x='%d' y='%.0f' text-anchor='end'>%.0f</text>%n", left - 6, y + 4, yv));
+    double xstep = tick(xmax);
+    for (double xv = 0; xv <= xmax; xv += xstep) {
+      s.append(String.format(Locale.ROOT, "<text x='%.0f' y='%d' text-anchor='middle'>%.0f</text>%n", left + pw * xv / xmax, h - bottom + 16, xv));
+    }
+    double ystep = tick(ymax);
+    for (double yv = 0; yv <= ymax; yv += ystep) {
+      s.append(String.format(Locale.ROOT, "<text x='%d' y='%.0f' text-anchor='end'>%.0f</text>%n", left - 6, h - bottom - ph * yv / ymax + 4, yv));
     }
     s.append(String.format(Locale.ROOT, "<text x='%.0f' y='%d' text-anchor='middle'>seconds since the first warning</text>%n",
         left + pw / 2, h - 12));
@@ -96,6 +96,14 @@ final class ScaleReport {
     s.append(String.format(Locale.ROOT, "<text x='%d' y='%d' fill='red'>× missed (%d), at their deadline</text>%n", left + 10, ly + 40, missed.size()));
     s.append("</svg>\n");
     Files.writeString(file, s);
+  }
+
+  /** A round step (1, 2 or 5 × 10^n) giving about five ticks up to {@code max}. */
+  static double tick(double max) {
+    double raw = max / 5;
+    double magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+    double n = raw / magnitude;
+    return (n < 1.5 ? 1 : n < 3.5 ? 2 : n < 7.5 ? 5 : 10) * magnitude;
   }
 
   private static String step(List<Double> xs, double xmax, double ymax, int left, int top, double pw, double ph, String color, String dash) {
