@@ -111,11 +111,11 @@ public final class ScaleBenchmark implements Callable<Integer> {
       Instant setup = Instant.now();
       List<ScaleWorkload.Slot> planned = workload.requestSlots();
       Set<String> slotIds = planned.stream().map(ScaleWorkload.Slot::id).collect(Collectors.toSet());
-      workload.awaitStage("timeslots", "/v1/timeslots", slotIds, "Active", Duration.ofSeconds(60 + sc.grantDelay().toSeconds() * 2));
+      workload.awaitStage("timeslots", "/v1/timeslots", slotIds, "Active", Duration.ofSeconds(60 + sc.grantDelay().toSeconds() * 2), 1.0);
       Instant granted = Instant.now();
       List<String> vmIds = workload.createVms(planned, run, parallel);
       double createSeconds = Duration.between(granted, Instant.now()).toMillis() / 1000.0;
-      workload.awaitStage("VMs", "/v1/vms", Set.copyOf(vmIds), "Running", Duration.ofSeconds(120 + vms / 20));
+      workload.awaitStage("VMs", "/v1/vms", Set.copyOf(vmIds), "Running", Duration.ofSeconds(60 + vms / 100), 0.99);
       Instant allRunning = Instant.now();
       progress(vms + " VMs created in " + createSeconds + " s and running " + Duration.between(granted, allRunning).toSeconds()
           + " s after the timeslots were granted");
