@@ -168,15 +168,19 @@ public final class ScaleBenchmark implements Callable<Integer> {
       result.put("batch", control.batch());
       result.put("replacements_requested", workload.replacements());
       result.put("workload_problems", workload.problems());
-      return write(result, evacuations, sc);
+      lines = write(result, evacuations, sc);
     } finally {
       hostSystems.forEach(ActorSystem::terminate);
       control.stop();
       if (!keepJournal) Cql.dropKeyspaces(keyspace);
     }
+    lines.forEach(System.out::println); // where the report went, and the summary last
+    return 0;
   }
 
-  private int write(Map<String, Object> result, List<ScaleAnalysis.Evacuation> evacuations, ScaleScenario sc) throws Exception {
+  private List<String> lines = List.of();
+
+  private List<String> write(Map<String, Object> result, List<ScaleAnalysis.Evacuation> evacuations, ScaleScenario sc) throws Exception {
     Path json = BenchSupport.reportPath(report, "scale", Instant.parse((String) result.get("time")), "json");
     Path base = json.resolveSibling(json.getFileName().toString().replaceAll("\\.json$", ""));
     Path svg = base.resolveSibling(base.getFileName() + ".svg");
@@ -214,9 +218,8 @@ public final class ScaleBenchmark implements Callable<Integer> {
     ScaleReport.svg(svg, evacuations, "Ferry scale run: " + sc.vms() + " VMs on " + sc.nodes() + " simulated nodes, "
         + ((String) result.get("time")).replaceAll("\\.\\d+Z$", "Z"));
     ScaleReport.markdown(md, result, summary);
-    System.out.println("report: " + json + " (summary " + md.getFileName() + ", plot " + svg.getFileName() + ")");
-    System.out.println(summary.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")));
-    return 0;
+    return List.of("report: " + json + " (summary " + md.getFileName() + ", plot " + svg.getFileName() + ")",
+        summary.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")));
   }
 
   private static com.typesafe.config.Config hostConfig(String seed, String keyspace, Path dir, int k, List<String> settings) {
