@@ -138,9 +138,19 @@ public final class ScaleBenchmark implements Callable<Integer> {
       double auditSeconds = (System.nanoTime() - auditStart) / 1e9;
       if (!audit.ok()) throw new IllegalStateException("audit verify failed: " + audit.problem());
       progress("reading the journal");
-      List<JournalEntry> slotEvents = read(hostSystems.get(0), Tags.TIMESLOT);
-      List<JournalEntry> vmEvents = read(hostSystems.get(0), Tags.VM);
-      List<JournalEntry> nodeEvents = read(hostSystems.get(0), Tags.NODE);
+      // read through a system of its own: an agent host may have been downed during the run
+      ActorSystem<Void> reader = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "journal-reader",
+          ConfigFactory.load(ConfigFactory.parseString("pekko.actor.provider = local\nferry.cassandra.keyspace = " + keyspace)));
+      List<JournalEntry> slotEvents;
+      List<JournalEntry> vmEvents;
+      List<JournalEntry> nodeEvents;
+      try {
+        slotEvents = read(reader, Tags.TIMESLOT);
+        vmEvents = read(reader, Tags.VM);
+        nodeEvents = read(reader, Tags.NODE);
+      } finally {
+        reader.terminate();
+      }
       ScaleAnalysis analysis = new ScaleAnalysis(slotEvents, vmEvents, sc.warningLead(), runEnd);
 
       result.put("benchmark", "scale");
