@@ -33,12 +33,10 @@ final class ControlProcess {
   private final CompletableFuture<Matcher> ready = new CompletableFuture<>();
   private final List<Sample> samples = new ArrayList<>();
   private volatile JsonNode batch;
-  private final Path log;
   private String heapMax = "?";
 
-  private ControlProcess(Process process, Path log) {
+  private ControlProcess(Process process) {
     this.process = process;
-    this.log = log;
   }
 
   static ControlProcess start(Path dir, String keyspace, ScaleScenario sc, String heap, List<String> settings) throws IOException {
@@ -54,7 +52,7 @@ final class ControlProcess {
     settings.forEach(s -> command.addAll(List.of("--set", s)));
     ProcessBuilder pb = new ProcessBuilder(command).redirectError(log.toFile());
     pb.environment().putIfAbsent("FERRY_LOG_LEVEL", "WARN");
-    ControlProcess c = new ControlProcess(pb.start(), log);
+    ControlProcess c = new ControlProcess(pb.start());
     Thread reader = new Thread(c::read, "control-output");
     reader.setDaemon(true);
     reader.start();
@@ -135,9 +133,5 @@ final class ControlProcess {
     } catch (IOException | InterruptedException e) {
       process.destroyForcibly();
     }
-  }
-
-  Path log() {
-    return log;
   }
 }

@@ -28,7 +28,6 @@ final class ScaleAnalysis {
     String node;
     Instant start;
     Instant end;
-    Instant expiring;
   }
 
   /** One evacuation the run needed, and how it went. */
@@ -68,7 +67,6 @@ final class ScaleAnalysis {
       s.start = a.start();
       s.end = a.end();
     } else if (t instanceof TimeslotEvent.TimeslotEndChanged c) s.end = c.end();
-    else if (t instanceof TimeslotEvent.TimeslotExpiring x) s.expiring = x.at();
   }
 
   /** The warning: the timeslot's end minus the lead (not before it started). */
@@ -189,7 +187,4 @@ final class ScaleAnalysis {
     return c;
   }
 
-  Map<String, Slot> slots() {
-    return slots;
-  }
 }

@@ -247,14 +247,9 @@ public final class ScaleBenchmark implements Callable<Integer> {
   }
 
   private static void awaitUp(ActorSystem<?> system, int members, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      long up = java.util.stream.StreamSupport.stream(Cluster.get(system).state().getMembers().spliterator(), false)
-          .filter(m -> m.status() == MemberStatus.up()).count();
-      if (up >= members) return;
-      if (System.nanoTime() > deadline) throw new IllegalStateException("only " + up + " of " + members + " members came up in " + timeout.toSeconds() + " s");
-      ScaleWorkload.pause(Duration.ofMillis(200));
-    }
+    QemuBench.await(members + " members up", timeout, () -> java.util.stream.StreamSupport.stream(
+        Cluster.get(system).state().getMembers().spliterator(), false).filter(m -> m.status() == MemberStatus.up()).count(),
+        up -> up >= members);
   }
 
   private static List<JournalEntry> read(ActorSystem<?> system, String tag) throws Exception {

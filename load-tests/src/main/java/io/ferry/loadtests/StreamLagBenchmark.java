@@ -101,8 +101,8 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
       result.put("events", events);
       result.put("received", sorted.size());
       result.put("complete", complete);
-      result.put("p50_ms", percentile(sorted, 50));
-      result.put("p99_ms", percentile(sorted, 99));
+      result.put("p50_ms", BenchSupport.percentile(sorted, 50));
+      result.put("p99_ms", BenchSupport.percentile(sorted, 99));
       result.put("max_ms", sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
       result.put("settings", Map.of("eventual-consistency-delay",
           system.settings().config().getString("pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay"),
@@ -113,7 +113,7 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
       ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), result);
       System.out.println("report: " + out);
       System.out.printf("stream_lag_p50_ms=%.1f stream_lag_p99_ms=%.1f stream_lag_max_ms=%.1f events=%d received=%d%n",
-          percentile(sorted, 50), percentile(sorted, 99), (Double) result.get("max_ms"), events, sorted.size());
+          BenchSupport.percentile(sorted, 50), BenchSupport.percentile(sorted, 99), (Double) result.get("max_ms"), events, sorted.size());
       return complete ? 0 : 1;
     } finally {
       system.terminate();
@@ -141,9 +141,5 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
     } catch (Exception e) {
       if (all.getCount() > 0) System.err.println("subscriber failed: " + e);
     }
-  }
-
-  private static double percentile(List<Double> sorted, int p) {
-    return BenchSupport.percentile(sorted, p);
   }
 }

@@ -62,8 +62,11 @@ public final class Evacuation {
   private final boolean restartFromImage;
   private final PolicyRunner policies;
   private final String defaultBackend;
-  /** VMs acted on recently, whose new stage may not be in the catalog yet. */
-  private final Map<String, Instant> acted = new HashMap<>();
+  /**
+   * VMs acted on recently, whose new stage may not be in the catalog yet. Concurrent: ask
+   * completions remove entries from other threads while a tick iterates.
+   */
+  private final Map<String, Instant> acted = new java.util.concurrent.ConcurrentHashMap<>();
 
   public Evacuation(Catalog catalog, Entities entities, Clock clock, Duration warningLead, Config config) {
     this.catalog = catalog;
