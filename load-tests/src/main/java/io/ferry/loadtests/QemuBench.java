@@ -38,20 +38,24 @@ final class QemuBench implements AutoCloseable {
   final ActorSystem<Void> system;
   final BenchSupport.Api api;
   final String token;
+  private final String keyspace;
   final String run = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
 
-  private QemuBench(ActorSystem<Void> system, BenchSupport.Api api, String token) {
+  private QemuBench(ActorSystem<Void> system, BenchSupport.Api api, String token, String keyspace) {
     this.system = system;
+    this.keyspace = keyspace;
     this.api = api;
     this.token = token;
   }
 
   /** Starts the control member; {@code settings} are HOCON lines over the defaults. */
   static QemuBench start(String keyspacePrefix, String... settings) throws IOException {
+    // a keyspace of the run's own, dropped at close (a journal of an earlier build may not be readable)
+    String keyspace = keyspacePrefix + "_" + Long.toString(System.currentTimeMillis(), 36);
     Path dir = Files.createTempDirectory("ferry-qemu-bench");
     String token = Users.addUser(dir.resolve("users.json"), "bench", false);
     var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
-        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspacePrefix))
+        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
         .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(dir.resolve("users.json").toString()))
         .withValue("ferry.api.default-backend", ConfigValueFactory.fromAnyRef("local"))
@@ -59,7 +63,7 @@ final class QemuBench implements AutoCloseable {
     for (String s : settings) overrides = ConfigFactory.parseString(s).withFallback(overrides);
     ActorSystem<Void> system = ControlPlane.start(ControlPlane.config(overrides));
     String url = "http:/" + ControlPlane.api(system).toCompletableFuture().join().localAddress();
-    return new QemuBench(system, new BenchSupport.Api(url, Duration.ofSeconds(60)), token);
+    return new QemuBench(system, new BenchSupport.Api(url, Duration.ofSeconds(60)), token, keyspace);
   }
 
   /** Requests a local timeslot and waits until it is Active; returns its id. */
@@ -151,5 +155,6 @@ final class QemuBench implements AutoCloseable {
     } catch (Exception e) {
       System.err.println("the control member did not stop cleanly: " + e);
     }
+    Cql.dropKeyspaces(keyspace);
   }
 }

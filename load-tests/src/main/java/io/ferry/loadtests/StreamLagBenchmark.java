@@ -66,7 +66,7 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
     String user = "bench" + run;
     String token = Users.addUser(dir.resolve("users.json"), user, false);
     var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
-        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef("ferry_bench"))
+        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef("ferry_bench_" + run))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
         .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(dir.resolve("users.json").toString()));
     ActorSystem<Void> system = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
@@ -117,6 +117,8 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
       return complete ? 0 : 1;
     } finally {
       system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+      Cql.dropKeyspaces("ferry_bench_" + run);
     }
   }
 

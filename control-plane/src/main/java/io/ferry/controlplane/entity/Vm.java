@@ -126,7 +126,18 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .withMessageExtractor(new ShardPerVm())
         .withAllocationStrategy(new VmAllocation(system, ENTITY_KEY.name(), config.getString("ferry.control.role")))
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)
+            .withStateStoreMode(coordinatorStore(config.getString("ferry.control.vm-coordinator-store")))
             .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced())));
+  }
+
+  /** The shard coordinator's store named by {@code ferry.control.vm-coordinator-store}. */
+  static ClusterShardingSettings.StateStoreMode coordinatorStore(String name) {
+    return switch (name) {
+      case "persistence" -> ClusterShardingSettings.stateStoreModePersistence();
+      case "ddata" -> ClusterShardingSettings.stateStoreModeDdata();
+      default -> throw new IllegalArgumentException("ferry.control.vm-coordinator-store is \"" + name
+          + "\": use persistence (the default) or ddata");
+    };
   }
 
   /** Every VM is a shard of its own, so that it can be placed by itself. */
