@@ -171,9 +171,16 @@ public final class ScaleBenchmark implements Callable<Integer> {
       result.put("stream_lag_ms", BenchSupport.stats(follower.lagsMs()));
       if (follower.failure() != null) result.put("stream_failure", follower.failure());
       long auditEvents = audit.body().get("events").asLong();
+      var violations = audit.body().get("violations");
+      Map<String, Long> byRule = new java.util.TreeMap<>();
+      List<String> firstViolations = new ArrayList<>();
+      for (var v : violations) {
+        byRule.merge(v.path("rule").asText(), 1L, Long::sum);
+        if (firstViolations.size() < 50) firstViolations.add(v.path("rule").asText() + " " + v.path("entity").asText() + ": " + v.path("message").asText());
+      }
       result.put("audit_verify", Map.of("entities", audit.body().get("entities").asInt(), "events", auditEvents,
           "seconds", BenchSupport.round(auditSeconds), "events_per_second", Math.round(auditEvents / auditSeconds),
-          "violations", audit.body().get("violations").size()));
+          "violations", violations.size(), "violations_by_rule", byRule, "first_violations", firstViolations));
       result.put("control_member", control.figures(granted, runEnd));
       result.put("batch", control.batch());
       result.put("replacements_requested", workload.replacements());

@@ -27,6 +27,13 @@ final class ScaleReport {
       md.append("\n## Misses by cause\n\n| cause | VMs |\n|---|---|\n");
       causes.forEach((c, n) -> md.append("| ").append(c.replace("|", "/")).append(" | ").append(n).append(" |\n"));
     }
+    @SuppressWarnings("unchecked")
+    Map<String, Long> rules = (Map<String, Long>) ((Map<String, Object>) r.get("audit_verify")).get("violations_by_rule");
+    if (rules != null && !rules.isEmpty()) {
+      md.append("\n## Audit verify: violations by rule\n\n| rule | count |\n|---|---|\n");
+      rules.forEach((rule, n) -> md.append("| ").append(rule).append(" | ").append(n).append(" |\n"));
+      md.append("\nThe first 50 are in the JSON report (`audit_verify.first_violations`).\n");
+    }
     md.append("\nEvery miss with its full cause is in the JSON report (`misses`); the plot is `")
         .append(r.get("plot")).append("`.\n");
     Files.writeString(file, md);

@@ -54,13 +54,18 @@ final class ScaleWorkload {
     return new ArrayList<>(tokens.keySet());
   }
 
-  /** Requests the initial timeslots: slot i is in wave i mod waves, so every user has slots in every wave. */
+  /**
+   * Requests the initial timeslots: slot i is in wave i mod waves (so the waves are equal in size,
+   * whatever the number of users), and each user's slots are consecutive, so they fall in as many
+   * successive waves as the user has slots.
+   */
   List<Slot> requestSlots() {
     List<String> users = users();
     List<Slot> slots = new ArrayList<>();
+    int perUser = Math.max(1, (scenario.slots() + users.size() - 1) / users.size());
     for (int i = 0; i < scenario.slots(); i++) {
-      String owner = users.get(i % users.size());
-      int wave = (i / users.size()) % scenario.waves();
+      String owner = users.get((i / perUser) % users.size());
+      int wave = i % scenario.waves();
       long jitterMs = (long) ((random.nextDouble() - 0.5) * 2 * scenario.jitter().toMillis());
       Duration walltime = scenario.firstExpiry().plus(scenario.waveInterval().multipliedBy(wave)).plusMillis(jitterMs);
       String id = request(owner, walltime);
