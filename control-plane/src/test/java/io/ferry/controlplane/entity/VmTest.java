@@ -321,4 +321,15 @@ class VmTest {
     missing.removeAll(persisted);
     assertEquals(Set.of(), missing, "event types no test persisted");
   }
+
+  @Test
+  void theCoordinatorStoreSettingTakesItsTwoValuesAndNamesTheKeyOtherwise() {
+    assertEquals(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.stateStoreModePersistence(),
+        Vm.coordinatorStore("persistence"));
+    assertEquals(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.stateStoreModeDdata(), Vm.coordinatorStore("ddata"));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Vm.coordinatorStore("cassandra"));
+    assertTrue(e.getMessage().contains("ferry.control.vm-coordinator-store is \"cassandra\"") && e.getMessage().contains("persistence"),
+        e.getMessage());
+  }
 }
