@@ -108,7 +108,9 @@ final class ControlProcess {
     if (in.size() < 2) return f;
     f.put("heap_used_mean_mib", Math.round(in.stream().mapToLong(Sample::heapUsed).average().orElse(0) / (1 << 20)));
     f.put("heap_used_max_mib", in.stream().mapToLong(Sample::heapUsed).max().orElse(0) >> 20);
-    f.put("heap_live_max_mib", in.stream().mapToLong(Sample::heapLive).max().orElse(0) >> 20);
+    long live = in.stream().mapToLong(Sample::heapLive).max().orElse(0);
+    // live is what an old-generation collection left; without one during the run there is no figure
+    f.put("heap_live_max_mib", live > 0 ? live >> 20 : "n/a");
     Sample first = in.get(0);
     Sample last = in.get(in.size() - 1);
     double wall = Duration.between(first.at(), last.at()).toNanos();
