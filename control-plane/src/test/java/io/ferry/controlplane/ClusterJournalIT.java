@@ -68,8 +68,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterJournalIT {
   static final Duration ASK = Duration.ofSeconds(20);
-  // a keyspace per run: a journal left by an earlier build may hold state this one cannot read
-  static final String KEYSPACE = "ferry_it_" + java.util.UUID.randomUUID().toString().substring(0, 8);
+  static final String KEYSPACE = io.ferry.journal.testing.TestKeyspaces.fresh("ferry_it");
   private final String run = UUID.randomUUID().toString().substring(0, 8);
 
   private ActorSystem<Void> first;

@@ -96,6 +96,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
     progress("scenario " + sc + " keyspace " + keyspace);
     ControlProcess control = ControlProcess.start(dir, keyspace, sc, controlHeap, settings);
     List<ActorSystem<SimHost.Command>> hostSystems = new ArrayList<>();
+    List<String> lines; // where the report went and the summary: printed last, after the clean-up
     Map<String, Object> result = new LinkedHashMap<>();
     try {
       for (int k = 1; k <= sc.hosts(); k++) hostSystems.add(SimHost.start(hostConfig(control.seed(), keyspace, dir, k, settings)));
@@ -191,11 +192,9 @@ public final class ScaleBenchmark implements Callable<Integer> {
       control.stop();
       if (!keepJournal) Cql.dropKeyspaces(keyspace);
     }
-    lines.forEach(System.out::println); // where the report went, and the summary last
+    lines.forEach(System.out::println);
     return 0;
   }
-
-  private List<String> lines = List.of();
 
   private List<String> write(Map<String, Object> result, List<ScaleAnalysis.Evacuation> evacuations, ScaleScenario sc) throws Exception {
     Path json = BenchSupport.reportPath(report, "scale", Instant.parse((String) result.get("time")), "json");

@@ -64,9 +64,10 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
     String run = UUID.randomUUID().toString().substring(0, 6);
     Path dir = Files.createTempDirectory("ferry-bench");
     String user = "bench" + run;
+    String keyspace = "ferry_bench_" + run; // the run's own, dropped at the end
     String token = Users.addUser(dir.resolve("users.json"), user, false);
     var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
-        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef("ferry_bench_" + run))
+        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
         .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(dir.resolve("users.json").toString()));
     ActorSystem<Void> system = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
@@ -118,7 +119,7 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
-      Cql.dropKeyspaces("ferry_bench_" + run);
+      Cql.dropKeyspaces(keyspace);
     }
   }
 

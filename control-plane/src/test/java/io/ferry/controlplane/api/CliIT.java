@@ -49,7 +49,7 @@ class CliIT {
 
   @BeforeAll
   void start() throws IOException {
-    api = new ApiHarness("ferry_cli_" + java.util.UUID.randomUUID().toString().substring(0, 8));
+    api = new ApiHarness(io.ferry.journal.testing.TestKeyspaces.fresh("ferry_cli"));
     config = api.dir.resolve("cli.json");
   }
 

@@ -38,7 +38,7 @@ class EventStreamIT {
 
   @BeforeAll
   void start() throws Exception {
-    api = new ApiHarness("ferry_it_" + java.util.UUID.randomUUID().toString().substring(0, 8)); // a keyspace per run
+    api = new ApiHarness(io.ferry.journal.testing.TestKeyspaces.fresh("ferry_it"));
   }
 
   @AfterAll

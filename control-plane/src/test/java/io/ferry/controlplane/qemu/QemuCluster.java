@@ -47,8 +47,7 @@ import org.apache.pekko.stream.javadsl.Sink;
  */
 final class QemuCluster implements AutoCloseable {
   static final Duration ASK = Duration.ofSeconds(20);
-  // a keyspace per run: a journal left by an earlier build may hold state this one cannot read
-  static final String KEYSPACE = "ferry_it_" + java.util.UUID.randomUUID().toString().substring(0, 8);
+  static final String KEYSPACE = io.ferry.journal.testing.TestKeyspaces.fresh("ferry_it");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   final String run = UUID.randomUUID().toString().substring(0, 6);
