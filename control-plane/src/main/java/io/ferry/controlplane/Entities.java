@@ -28,6 +28,16 @@ public final class Entities {
     this.timeout = timeout;
   }
 
+  /**
+   * For an ask whose answer nobody waits on: logs a rejection or timeout (at info: the caller's
+   * next sweep or tick tries again) instead of swallowing it.
+   */
+  public static <T> java.util.function.BiConsumer<T, Throwable> logFailure(org.slf4j.Logger log, String what) {
+    return (answer, error) -> {
+      if (error != null) log.info("{}: not done: {}", what, error.getMessage());
+    };
+  }
+
   /** With the timeout of {@code ferry.control.ask-timeout}. */
   public static Entities of(ActorSystem<?> system) {
     return new Entities(system, system.settings().config().getDuration("ferry.control.ask-timeout"));

@@ -155,9 +155,9 @@ class ClusterJournalIT {
       Placement placement = new Placement(slot, "n1");
       vm(via, vm, r -> new Vm.CreateVm(new VmSpec("alice", Flavour.TINY, "img", VmMode.DYNAMIC), Cause.user("alice"), r));
       slot(via, slot, r -> new Timeslot.ReserveCapacity(new Reservation(vm, 1, 128), r));
-      vm(via, vm, r -> new Vm.PlaceVm(placement, Cause.user("alice"), r));
-      vm(via, vm, Vm.ReportStarting::new);
-      before.put(vm, vm(via, vm, Vm.ReportStarted::new));
+      String attempt = vm(via, vm, r -> new Vm.PlaceVm(placement, Cause.user("alice"), r)).facts().attempt();
+      vm(via, vm, r -> new Vm.ReportStarting(attempt, r));
+      before.put(vm, vm(via, vm, r -> new Vm.ReportStarted(attempt, r)));
     }
     TimeslotState slotBefore = slot(first, slot, Timeslot.GetTimeslot::new);
     assertEquals(64 - 24, slotBefore.facts().freeCores());

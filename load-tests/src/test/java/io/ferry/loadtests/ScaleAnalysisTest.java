@@ -40,7 +40,7 @@ class ScaleAnalysisTest {
 
   private void vm(String id, String slot, Object... later) {
     vms.add(entry("Vm|" + id, new VmEvent.VmRequested(id, new VmSpec("ann", Flavour.SMALL, "tiny", VmMode.DYNAMIC), Cause.user("ann"), at(2))));
-    vms.add(entry("Vm|" + id, new VmEvent.VmPlaced(id, new Placement(slot, "n-" + slot), Cause.user("ann"), at(3))));
+    vms.add(entry("Vm|" + id, new VmEvent.VmPlaced(id, new Placement(slot, "n-" + slot), Cause.user("ann"), at(3), "a1")));
     vms.add(entry("Vm|" + id, new VmEvent.VmStarted(id, at(4))));
     for (Object e : later) vms.add(entry("Vm|" + id, e));
   }
@@ -54,12 +54,12 @@ class ScaleAnalysisTest {
     slot("a", "n1", 100); // warning at 40 s, end at 100 s
     slot("b", "n2", 1000);
     Placement toB = new Placement("b", "n2");
-    vm("v1", "a", new VmEvent.VmMigrationStarted("v1", toB, Cause.expiry("a"), at(45), MigrationSettings.DEFAULT),
+    vm("v1", "a", new VmEvent.VmMigrationStarted("v1", toB, Cause.expiry("a"), at(45), MigrationSettings.DEFAULT, "a1"),
         new VmEvent.VmMigrated("v1", toB, new MigrationStats(2000, 30, 1 << 30), at(47)));
-    vm("v2", "a", new VmEvent.VmSuspendStarted("v2", "/s/v2", Cause.system("no timeslot with room"), at(95)),
+    vm("v2", "a", new VmEvent.VmSuspendStarted("v2", "/s/v2", Cause.system("no timeslot with room"), at(95), "a1"),
         new VmEvent.VmSuspended("v2", "/s/v2", 1 << 30, at(105)));
-    vm("v3", "a", new VmEvent.VmLost("v3", "n1", at(101)));
-    vm("v4", "a", new VmEvent.VmMigrationStarted("v4", toB, Cause.user("ann"), at(9), MigrationSettings.DEFAULT),
+    vm("v3", "a", new VmEvent.VmLost("v3", "n1", at(101), "its QEMU exited"));
+    vm("v4", "a", new VmEvent.VmMigrationStarted("v4", toB, Cause.user("ann"), at(9), MigrationSettings.DEFAULT, "a1"),
         new VmEvent.VmMigrated("v4", toB, new MigrationStats(1000, 20, 1 << 30), at(10)));
     vm("v5", "b");
 

@@ -42,24 +42,30 @@ public final class AgentGateway {
       ActorRefResolver resolver = ActorRefResolver.get(context.getSystem());
       return Behaviors.receive(AgentReport.class)
           .onMessage(RegisterAgent.class, r -> register(entities, resolver, r))
-          .onMessage(Starting.class, r -> toVm(entities, r.vmId(), Vm.ReportStarting::new))
-          .onMessage(Started.class, r -> toVm(entities, r.vmId(), Vm.ReportStarted::new))
-          .onMessage(StartFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.reason(), ref)))
-          .onMessage(Migrated.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportMigrated(r.stats(), ref)))
-          .onMessage(MigrationFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportMigrationFailed(r.reason(), ref)))
-          .onMessage(Suspended.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportSuspended(r.bytes(), ref)))
-          .onMessage(SuspendFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportSuspendFailed(r.reason(), ref)))
-          .onMessage(Resumed.class, r -> toVm(entities, r.vmId(), Vm.ReportResumed::new))
-          .onMessage(ResumeFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportResumeFailed(r.reason(), ref)))
-          .onMessage(AgentReport.Stopped.class, r -> toVm(entities, r.vmId(), Vm.ReportStopped::new))
-          .onMessage(StopFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.reason(), ref)))
+          .onMessage(Starting.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportStarting(r.attempt(), ref)))
+          .onMessage(Started.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportStarted(r.attempt(), ref)))
+          .onMessage(StartFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.attempt(), r.reason(), ref)))
+          .onMessage(Migrated.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportMigrated(r.attempt(), r.stats(), ref)))
+          .onMessage(MigrationFailed.class, r -> toVm(entities, r.vmId(),
+              ref -> new Vm.ReportMigrationFailed(r.attempt(), r.reason(), r.guestLost(), ref)))
+          .onMessage(Suspended.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportSuspended(r.attempt(), r.bytes(), ref)))
+          .onMessage(SuspendFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportSuspendFailed(r.attempt(), r.reason(), ref)))
+          .onMessage(Resumed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportResumed(r.attempt(), ref)))
+          .onMessage(ResumeFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportResumeFailed(r.attempt(), r.reason(), ref)))
+          .onMessage(AgentReport.Stopped.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportStopped(r.attempt(), ref)))
+          .onMessage(StopFailed.class, r -> toVm(entities, r.vmId(), ref -> new Vm.ReportFailed(r.attempt(), r.reason(), ref)))
+          .onMessage(Exited.class, r -> {
+            log.warn("VM {}: its QEMU on node {} ended: {}", r.vmId(), r.nodeId(), r.reason());
+            return toVm(entities, r.vmId(), ref -> new Vm.ReportExited(r.nodeId(), r.reason(), ref));
+          })
           .onMessage(AgentReport.Attached.class, r -> {
             log.info("VM {}: entity attached to its QEMU (pid {}) on node {}", r.vmId(), r.pid(), r.nodeId());
             return Behaviors.same();
           })
           .onMessage(AgentReport.NotRunning.class, r -> {
             log.warn("VM {}: node {} does not run it: {}", r.vmId(), r.nodeId(), r.reason());
-            return toVm(entities, r.vmId(), ref -> new Vm.ReportLost(r.nodeId(), ref));
+            return toVm(entities, r.vmId(), ref -> new Vm.ReportLost(r.nodeId(), "the agent of node " + r.nodeId()
+                + " found no QEMU of it on re-attaching: " + r.reason(), ref));
           })
           .onMessage(TimeslotWarning.class, r -> {
             entities.timeslot(r.timeslotId(), ref -> new io.ferry.controlplane.entity.Timeslot.MarkExpiring(

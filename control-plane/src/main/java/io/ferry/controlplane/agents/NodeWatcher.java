@@ -55,19 +55,19 @@ public final class NodeWatcher {
           .onMessage(ClusterEvent.UnreachableMember.class, e -> {
             nodeOf(catalog, e.member()).ifPresent(node -> {
               log.warn("node {}: its agent {} is unreachable", node, e.member().address());
-              entities.node(node, Node.MarkUnreachable::new).whenComplete((s, x) -> {});
+              entities.node(node, Node.MarkUnreachable::new).whenComplete(Entities.logFailure(log, "node " + node + " marked unreachable"));
             });
             return Behaviors.same();
           })
           .onMessage(ClusterEvent.ReachableMember.class, e -> {
-            nodeOf(catalog, e.member()).ifPresent(node -> entities.node(node, Node.MarkReachable::new).whenComplete((s, x) -> {}));
+            nodeOf(catalog, e.member()).ifPresent(node -> entities.node(node, Node.MarkReachable::new).whenComplete(Entities.logFailure(log, "node " + node + " marked reachable")));
             return Behaviors.same();
           })
           .onMessage(ClusterEvent.MemberRemoved.class, e -> {
             nodeOf(catalog, e.member()).ifPresent(node -> {
               if (e.previousStatus() != MemberStatus.down()) {
                 log.info("node {}: its agent {} left the cluster", node, e.member().address());
-                entities.node(node, Node.MarkLeft::new).whenComplete((s, x) -> {});
+                entities.node(node, Node.MarkLeft::new).whenComplete(Entities.logFailure(log, "node " + node + " marked left"));
               } else {
                 log.warn("node {} lost: its agent {} was downed by the split brain resolver (dead or cut off)", node,
                     e.member().address());
@@ -102,7 +102,9 @@ public final class NodeWatcher {
       }
       if (!(state instanceof NodeState.Lost)) {
         String reason = "its agent " + entry.getValue() + " was downed by the split brain resolver (dead or cut off)";
-        entities.node(node, r -> new Node.MarkLost(reason, r)).whenComplete((s, x) -> {});
+        entities.node(node, r -> new Node.MarkLost(reason, r)).whenComplete((s, x) -> {
+          if (x != null) log.info("node {}: loss not recorded yet (the next sweep tries again): {}", node, x.getMessage());
+        });
       }
       var left = catalog.vms(null).stream().filter(vm -> usesNode(vm, node)).toList();
       if (left.isEmpty() && state instanceof NodeState.Lost) {
@@ -110,7 +112,8 @@ public final class NodeWatcher {
         continue;
       }
       for (VmState vm : left) {
-        entities.vm(vm.vmId(), r -> new Vm.ReportLost(node, r)).whenComplete((s, x) -> {
+        entities.vm(vm.vmId(), r -> new Vm.ReportLost(node, "node " + node + " was lost: its agent was downed by the split"
+            + " brain resolver, and an agent cut off fences itself (kills its QEMUs) before the resolver decides", r)).whenComplete((s, x) -> {
           if (x != null) log.info("VM {}: loss of node {} not recorded yet: {}", vm.vmId(), node, x.getMessage());
         });
       }

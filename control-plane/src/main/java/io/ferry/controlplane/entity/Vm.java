@@ -60,9 +60,17 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   /** Record the capacity reserved for the VM on a timeslot (placement reserves it first). */
   public record PlaceVm(Placement placement, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  public record ReportStarting(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  /**
+   * A report of what an agent did for one attempt ({@link VmFacts#attempt()}): accepted only for
+   * the attempt the VM waits for, so a late or repeated report of an earlier attempt changes nothing.
+   */
+  public sealed interface Report extends Command {
+    String attempt();
+  }
 
-  public record ReportStarted(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  public record ReportStarting(String attempt, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
+
+  public record ReportStarted(String attempt, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
   /**
    * Migrate the running VM live to another timeslot's node. {@code settings} may be {@code null}
@@ -75,33 +83,48 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     }
   }
 
-  public record ReportMigrated(MigrationStats stats, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  public record ReportMigrated(String attempt, MigrationStats stats, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
-  public record ReportMigrationFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  /** The migration failed; the source runs on, unless {@code guestLost} (then the VM has failed). */
+  public record ReportMigrationFailed(String attempt, String reason, boolean guestLost,
+      ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
   /** Save the running VM to {@code imagePath} on shared storage. */
   public record SuspendVm(String imagePath, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  public record ReportSuspended(long bytes, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  public record ReportSuspended(String attempt, long bytes, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
-  public record ReportSuspendFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  public record ReportSuspendFailed(String attempt, String reason, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
   /** Restore the VM from its last image onto a timeslot's node. */
   public record ResumeVm(Placement placement, Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  public record ReportResumed(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  public record ReportResumed(String attempt, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
-  public record ReportResumeFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  public record ReportResumeFailed(String attempt, String reason, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
-  /** Stop the VM: a running guest is shut down first; one that runs nowhere stops at once. */
+  /**
+   * Stop the VM, in any stage: a running guest is shut down first (a migration in flight is
+   * cancelled by the agent before); one that runs nowhere stops at once.
+   */
   public record StopVm(Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  public record ReportStopped(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  public record ReportStopped(String attempt, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
-  public record ReportFailed(String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  /** The attempt's step failed in a way nothing can retry (QEMU would not start, a stop failed). */
+  public record ReportFailed(String attempt, String reason, ActorRef<StatusReply<VmState>> replyTo) implements Report {}
 
-  /** The node the VM ran on was lost. */
-  public record ReportLost(String nodeId, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+  /**
+   * The VM's QEMU on {@code nodeId} ended without being asked to (the agent saw it exit):
+   * whatever the VM was doing there, it is lost, with {@code reason}; a VM that was stopping is stopped.
+   */
+  public record ReportExited(String nodeId, String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /**
+   * The VM's QEMU on {@code nodeId} is known gone for another reason: its node was lost and its
+   * agent fenced, its job ended, or its agent found no QEMU of it on re-attaching.
+   */
+  public record ReportLost(String nodeId, String reason, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
   /** Close the record of a stopped or failed VM. */
   public record DeleteVm(Cause cause, ActorRef<StatusReply<VmState>> replyTo) implements Command {}
@@ -217,31 +240,35 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     return new StageHandlers<Command, VmEvent, VmState>(
             newCommandHandlerWithReplyBuilder(), Effect(), VmState.LIFECYCLE, s -> "VM " + vmId)
         .on(CreateVm.class, VmRequested.class, (s, c) -> Decision.persist(new VmRequested(vmId, c.spec(), c.cause(), clock.instant())))
-        .on(PlaceVm.class, VmPlaced.class, (s, c) -> Decision.persist(new VmPlaced(vmId, c.placement(), c.cause(), clock.instant())))
-        .on(ReportStarting.class, VmStarting.class, (s, c) -> Decision.persist(new VmStarting(vmId, clock.instant())))
-        .on(ReportStarted.class, VmStarted.class, (s, c) -> Decision.persist(new VmStarted(vmId, clock.instant())))
+        .on(PlaceVm.class, VmPlaced.class, (s, c) -> Decision.persist(new VmPlaced(vmId, c.placement(), c.cause(), clock.instant(), nextAttempt())))
+        .on(ReportStarting.class, VmStarting.class, ofAttempt((s, c) -> Decision.persist(new VmStarting(vmId, clock.instant()))))
+        .on(ReportStarted.class, VmStarted.class, ofAttempt((s, c) -> Decision.persist(new VmStarted(vmId, clock.instant()))))
         .on(MigrateVm.class, VmMigrationStarted.class, this::migrate)
-        .on(ReportMigrated.class, VmMigrated.class, (s, c) -> Decision.persist(
-            new VmMigrated(vmId, ((VmState.Migrating) s).target(), c.stats(), clock.instant())))
-        .on(ReportMigrationFailed.class, VmMigrationFailed.class, (s, c) -> Decision.persist(new VmMigrationFailed(vmId, c.reason(), clock.instant())))
-        .on(SuspendVm.class, VmSuspendStarted.class, (s, c) -> Decision.persist(new VmSuspendStarted(vmId, c.imagePath(), c.cause(), clock.instant())))
-        .on(ReportSuspended.class, VmSuspended.class, (s, c) -> Decision.persist(
-            new VmSuspended(vmId, ((VmState.Suspending) s).imagePath(), c.bytes(), clock.instant())))
-        .on(ReportSuspendFailed.class, VmSuspendFailed.class, (s, c) -> Decision.persist(new VmSuspendFailed(vmId, c.reason(), clock.instant())))
+        .on(ReportMigrated.class, VmMigrated.class, ofAttempt((s, c) -> Decision.persist(
+            new VmMigrated(vmId, ((VmState.Migrating) s).target(), c.stats(), clock.instant()))))
+        .on(ReportMigrationFailed.class, VmMigrationFailed.class, ofAttempt((s, c) -> Decision.persist(c.guestLost()
+            ? new VmFailed(vmId, c.reason(), clock.instant())
+            : new VmMigrationFailed(vmId, c.reason(), clock.instant()))))
+        .on(SuspendVm.class, VmSuspendStarted.class, (s, c) -> Decision.persist(new VmSuspendStarted(vmId, c.imagePath(), c.cause(), clock.instant(), nextAttempt())))
+        .on(ReportSuspended.class, VmSuspended.class, ofAttempt((s, c) -> Decision.persist(
+            new VmSuspended(vmId, ((VmState.Suspending) s).imagePath(), c.bytes(), clock.instant()))))
+        .on(ReportSuspendFailed.class, VmSuspendFailed.class, ofAttempt((s, c) -> Decision.persist(new VmSuspendFailed(vmId, c.reason(), clock.instant()))))
         .on(ResumeVm.class, VmResumeStarted.class, this::resume)
-        .on(ReportResumed.class, VmResumed.class, (s, c) -> Decision.persist(new VmResumed(vmId, clock.instant())))
-        .on(ReportResumeFailed.class, VmResumeFailed.class, (s, c) -> Decision.persist(new VmResumeFailed(vmId, c.reason(), clock.instant())))
-        .on(StopVm.class, VmStopRequested.class, (s, c) -> Decision.persist(new VmStopRequested(vmId, c.cause(), clock.instant())))
+        .on(ReportResumed.class, VmResumed.class, ofAttempt((s, c) -> Decision.persist(new VmResumed(vmId, clock.instant()))))
+        .on(ReportResumeFailed.class, VmResumeFailed.class, ofAttempt((s, c) -> Decision.persist(new VmResumeFailed(vmId, c.reason(), clock.instant()))))
+        .on(StopVm.class, VmStopRequested.class, (s, c) -> Decision.persist(new VmStopRequested(vmId, c.cause(), clock.instant(), nextAttempt())))
         .on(StopVm.class, stopNow, (s, c) -> Decision.persist(new VmStopped(vmId, c.cause(), clock.instant())))
         .on(StopVm.class, Set.of(VmState.Stopping.class, VmState.Stopped.class), (s, c) -> Decision.unchanged())
-        .on(ReportStopped.class, Set.of(VmState.Stopping.class), (s, c) -> Decision.persist(
-            new VmStopped(vmId, Cause.system("the guest stopped"), clock.instant())))
-        .on(ReportFailed.class, VmFailed.class, (s, c) -> Decision.persist(new VmFailed(vmId, c.reason(), clock.instant())))
+        .on(ReportStopped.class, Set.of(VmState.Stopping.class), ofAttempt((s, c) -> Decision.persist(
+            new VmStopped(vmId, Cause.system("the guest stopped"), clock.instant()))))
+        .on(ReportFailed.class, VmFailed.class, ofAttempt((s, c) -> Decision.persist(new VmFailed(vmId, c.reason(), clock.instant()))))
+        .on(ReportExited.class, VmLost.class, this::exited)
         .on(ReportLost.class, VmLost.class, this::lost)
         .on(DeleteVm.class, VmDeleted.class, (s, c) -> Decision.persist(new VmDeleted(vmId, c.cause(), clock.instant())))
         .readOnly(GetVm.class)
         .afterPersist((before, after) -> {
           freeLeftTimeslot(before, after);
+          freeUnusedTarget(before, after);
           home.settle(vmId, after);
           drive(after);
         })
@@ -257,6 +284,36 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   private void freeLeftTimeslot(VmState before, VmState after) {
     String left = heldTimeslot(before);
     if (left != null && !left.equals(heldTimeslot(after))) capacity.free(left, vmId);
+  }
+
+  /** A migration that ended without moving the VM gives back the room it reserved on its target. */
+  private void freeUnusedTarget(VmState before, VmState after) {
+    if (!(before instanceof VmState.Migrating m) || after instanceof VmState.Migrating) return;
+    Placement now = after.facts().placement();
+    String target = m.target().timeslotId();
+    if (now == null || !now.timeslotId().equals(target) || after instanceof VmState.Failed) capacity.free(target, vmId);
+  }
+
+  /** The identity of a side effect begun by the event about to be persisted: its sequence number. */
+  private String nextAttempt() {
+    return "a" + (lastSequenceNumber(context) + 1);
+  }
+
+  /**
+   * Applies {@code decide} only to a report of the attempt the VM waits for; a report of another
+   * attempt is rejected (and logged) without changing anything. A VM recovered from a journal
+   * older than attempts has none and takes any report.
+   */
+  private <X extends Report> java.util.function.BiFunction<VmState, X, Decision<VmEvent>> ofAttempt(
+      java.util.function.BiFunction<VmState, X, Decision<VmEvent>> decide) {
+    return (state, report) -> {
+      String waiting = state.facts().attempt();
+      if (waiting == null || waiting.equals(report.attempt())) return decide.apply(state, report);
+      context.getLog().info("VM {}: ignoring {} of attempt {}: the VM is {} in attempt {}", vmId,
+          report.getClass().getSimpleName(), report.attempt(), state.stage(), waiting);
+      return Decision.reject("the report " + report.getClass().getSimpleName() + " is of attempt " + report.attempt()
+          + ", but the VM is " + state.stage() + " in attempt " + waiting + "; ignored");
+    };
   }
 
   @Override
@@ -280,21 +337,22 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     int v = AgentCommand.PROTOCOL_VERSION;
     VmSpec spec = state.facts().spec();
     Placement at = state.facts().placement();
+    String attempt = state.facts().attempt();
     if (state instanceof VmState.Placed || state instanceof VmState.Starting) {
-      agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, spec, reports),
-          why -> self.tell(new ReportFailed("cannot start on node " + at.nodeId() + ": " + why, ignore)));
+      agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, attempt, spec, reports),
+          why -> self.tell(new ReportFailed(attempt, "cannot start on node " + at.nodeId() + ": " + why, ignore)));
     } else if (state instanceof VmState.Migrating m) {
-      agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, spec, m.target().nodeId(), m.settings(), progressTo, reports),
-          why -> self.tell(new ReportMigrationFailed("cannot reach the source: " + why, ignore)));
+      agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, attempt, spec, m.target().nodeId(), m.settings(), progressTo, reports),
+          why -> self.tell(new ReportMigrationFailed(attempt, "cannot reach the source: " + why, false, ignore)));
     } else if (state instanceof VmState.Suspending s) {
-      agents.send(at.nodeId(), new AgentCommand.SuspendVm(v, vmId, s.imagePath(), reports),
-          why -> self.tell(new ReportSuspendFailed(why, ignore)));
+      agents.send(at.nodeId(), new AgentCommand.SuspendVm(v, vmId, attempt, s.imagePath(), reports),
+          why -> self.tell(new ReportSuspendFailed(attempt, why, ignore)));
     } else if (state instanceof VmState.Resuming) {
-      agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, spec, state.facts().lastImage(), reports),
-          why -> self.tell(new ReportResumeFailed(why, ignore)));
+      agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, attempt, spec, state.facts().lastImage(), reports),
+          why -> self.tell(new ReportResumeFailed(attempt, why, ignore)));
     } else if (state instanceof VmState.Stopping) {
-      agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, reports),
-          why -> self.tell(new ReportFailed("cannot stop it on node " + at.nodeId() + ": " + why, ignore)));
+      agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, attempt, reports),
+          why -> self.tell(new ReportFailed(attempt, "cannot stop it on node " + at.nodeId() + ": " + why, ignore)));
     }
   }
 
@@ -315,14 +373,29 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
       return Decision.reject("it already runs on node " + from.nodeId() + "; migrate to another node");
     }
     progressTo = cmd.progressTo();
-    return Decision.persist(new VmMigrationStarted(vmId, cmd.target(), cmd.cause(), clock.instant(), cmd.settings()));
+    return Decision.persist(new VmMigrationStarted(vmId, cmd.target(), cmd.cause(), clock.instant(), cmd.settings(), nextAttempt()));
   }
 
   private Decision<VmEvent> resume(VmState state, ResumeVm cmd) {
     if (state.facts().lastImage() == null) {
       return Decision.reject("it has no suspend image to resume from; place it to boot it afresh");
     }
-    return Decision.persist(new VmResumeStarted(vmId, cmd.placement(), cmd.cause(), clock.instant()));
+    return Decision.persist(new VmResumeStarted(vmId, cmd.placement(), cmd.cause(), clock.instant(), nextAttempt()));
+  }
+
+  /** QEMU ended by itself on {@code nodeId}: the VM is lost there (a stopping VM is simply stopped). */
+  private Decision<VmEvent> exited(VmState state, ReportExited cmd) {
+    Placement at = state.facts().placement();
+    boolean onThatNode = at != null && at.nodeId().equals(cmd.nodeId())
+        || state instanceof VmState.Migrating m && m.target().nodeId().equals(cmd.nodeId());
+    if (!onThatNode) {
+      context.getLog().info("VM {}: ignoring the exit of a QEMU on node {}: the VM is {} at {}", vmId, cmd.nodeId(), state.stage(), at);
+      return Decision.unchanged();
+    }
+    if (state instanceof VmState.Stopping) {
+      return Decision.persist(new VmStopped(vmId, Cause.system("its QEMU ended while stopping: " + cmd.reason()), clock.instant()));
+    }
+    return Decision.persist(new VmLost(vmId, cmd.nodeId(), clock.instant(), "its QEMU ended on node " + cmd.nodeId() + ": " + cmd.reason()));
   }
 
   private Decision<VmEvent> lost(VmState state, ReportLost cmd) {
@@ -331,12 +404,12 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     boolean migratingThere = state instanceof VmState.Migrating m && m.target().nodeId().equals(cmd.nodeId());
     if (migratingThere) {
       // The target died: the source still runs, so this is a failed migration, not a lost VM.
-      return Decision.persist(new VmMigrationFailed(vmId, "target node " + cmd.nodeId() + " was lost", clock.instant()));
+      return Decision.persist(new VmMigrationFailed(vmId, "target node " + cmd.nodeId() + " was lost: " + cmd.reason(), clock.instant()));
     }
     if (!onThatNode) {
       return Decision.unchanged();
     }
-    return Decision.persist(new VmLost(vmId, cmd.nodeId(), clock.instant()));
+    return Decision.persist(new VmLost(vmId, cmd.nodeId(), clock.instant(), cmd.reason()));
   }
 
   @Override

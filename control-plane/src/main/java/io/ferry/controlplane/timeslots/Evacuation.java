@@ -145,7 +145,8 @@ public final class Evacuation {
       acted.put(vm.vmId(), clock.instant());
       log.warn("VM {} is still recorded on timeslot {}, whose job has ended ({}): declaring it lost", vm.vmId(),
           p.timeslotId(), slot.stage());
-      entities.vm(vm.vmId(), r -> new Vm.ReportLost(p.nodeId(), r)).whenComplete((s, e) -> {
+      entities.vm(vm.vmId(), r -> new Vm.ReportLost(p.nodeId(), "its timeslot " + p.timeslotId() + "'s job has ended ("
+          + slot.stage() + "), and its QEMU with it", r)).whenComplete((s, e) -> {
         if (e != null) {
           log.info("VM {}: not declared lost yet: {}", vm.vmId(), e.getMessage());
           acted.remove(vm.vmId()); // again at the next tick
@@ -159,7 +160,7 @@ public final class Evacuation {
     if (vm.facts().spec().mode() == VmMode.STATIC) {
       acted.put(vmId, clock.instant());
       entities.vm(vmId, r -> new Vm.StopVm(Cause.policy(POLICY, "a static VM whose node " + vm.lostNodeId()
-          + " was lost ends with it"), r)).whenComplete((s, e) -> {});
+          + " was lost ends with it"), r)).whenComplete(Entities.logFailure(log, "stopping static VM " + vmId + " of a lost node"));
       return;
     }
     var target = EvacuationPlanner.target(vm, null, slots, now, Duration.ofSeconds(5), params);
@@ -285,7 +286,7 @@ public final class Evacuation {
             if (e != null) log.info("policy timeslot request not taken: {}", e.getMessage());
           });
     } else if (a instanceof io.ferry.policies.PolicyAction.Release rel) {
-      entities.timeslot(rel.timeslotId(), r -> new Timeslot.ReleaseTimeslot(cause, r)).whenComplete((x, e) -> {});
+      entities.timeslot(rel.timeslotId(), r -> new Timeslot.ReleaseTimeslot(cause, r)).whenComplete(Entities.logFailure(log, "releasing timeslot " + rel.timeslotId() + " for a policy"));
     }
   }
 }

@@ -98,7 +98,7 @@ final class PolicyRunner {
       PolicyEngine.Outcome outcome = engine.run(f.name() + ".js", f.source(), type, event, viewJson);
       if (outcome instanceof PolicyEngine.Outcome.Failed failed) {
         log.warn("policy {} failed on {}: {} (the built-in policy decides)", name, trigger, failed.reason());
-        entities.policy(f.policyId(), r -> new Policy.RecordFailure(f.version(), trigger, failed.reason(), r)).whenComplete((s, e) -> {});
+        entities.policy(f.policyId(), r -> new Policy.RecordFailure(f.version(), trigger, failed.reason(), r)).whenComplete(Entities.logFailure(log, "journaling the failure of policy " + name));
         continue;
       }
       var decided = (PolicyEngine.Outcome.Decided) outcome;

@@ -164,10 +164,10 @@ class CliIT {
         new TimeslotActivated(slot, "n9", t.plusSeconds(2), t.plusSeconds(1800), t.plusSeconds(2))));
     write("Vm|" + vm, List.of(
         new VmRequested(vm, new VmSpec(api.alice, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(api.alice), t.plusSeconds(3)),
-        new VmPlaced(vm, new Placement(slot, "n9"), Cause.user(api.alice), t.plusSeconds(4)),
+        new VmPlaced(vm, new Placement(slot, "n9"), Cause.user(api.alice), t.plusSeconds(4), "a1"),
         new VmStarting(vm, t.plusSeconds(5)),
         new VmStarted(vm, t.plusSeconds(6)),
-        new VmPlaced(vm, new Placement("elsewhere", "n8"), Cause.user("mallory"), t.plusSeconds(7))));
+        new VmPlaced(vm, new Placement("elsewhere", "n8"), Cause.user("mallory"), t.plusSeconds(7), "a1")));
     Run verify = run(api.adminToken, "audit", "verify");
     assertEquals(6, verify.exit(), verify.out() + verify.err());
     assertTrue(verify.out().contains("VIOLATION runs-twice") && verify.out().contains("VM " + vm), verify.out());

@@ -3,6 +3,7 @@ package io.ferry.controlplane.entity;
 import static io.ferry.controlplane.entity.EntityTestSupport.CLOCK;
 import static io.ferry.controlplane.entity.EntityTestSupport.assertRejected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -65,8 +66,16 @@ class VmTest {
         (slot, vm) -> freed.add(vm + "@" + slot)));
   }
 
+  /** The attempt the VM under test waits for, as its agent would echo it (set by {@link #run}). */
+  private static volatile String current;
+
+  private static String cur() {
+    return current;
+  }
+
   private StatusReply<VmState> run(EventSourcedBehaviorTestKit<Command, VmEvent, VmState> vm,
       Function<ActorRef<StatusReply<VmState>>, Command> command) {
+    current = vm.getState().facts().attempt();
     CommandResultWithReply<Command, VmEvent, VmState, StatusReply<VmState>> result = vm.runCommand(command);
     result.events().forEach(e -> persisted.add(e.getClass()));
     if (result.reply().isSuccess()) assertEquals(result.state(), result.reply().getValue());
@@ -79,8 +88,8 @@ class VmTest {
   private static Map<Class<? extends VmState>, List<Function<ActorRef<StatusReply<VmState>>, Command>>> paths() {
     Function<ActorRef<StatusReply<VmState>>, Command> create = r -> new CreateVm(SPEC, USER, r);
     Function<ActorRef<StatusReply<VmState>>, Command> place = r -> new PlaceVm(A, USER, r);
-    Function<ActorRef<StatusReply<VmState>>, Command> starting = ReportStarting::new;
-    Function<ActorRef<StatusReply<VmState>>, Command> started = ReportStarted::new;
+    Function<ActorRef<StatusReply<VmState>>, Command> starting = r -> new ReportStarting(cur(), r);
+    Function<ActorRef<StatusReply<VmState>>, Command> started = r -> new ReportStarted(cur(), r);
     List<Function<ActorRef<StatusReply<VmState>>, Command>> running = List.of(create, place, starting, started);
     Map<Class<? extends VmState>, List<Function<ActorRef<StatusReply<VmState>>, Command>>> m = new LinkedHashMap<>();
     m.put(VmState.Empty.class, List.of());
@@ -90,12 +99,12 @@ class VmTest {
     m.put(VmState.Running.class, running);
     m.put(VmState.Migrating.class, concat(running, r -> new MigrateVm(B, USER, r)));
     m.put(VmState.Suspending.class, concat(running, r -> new SuspendVm("/shared/vm.img", USER, r)));
-    m.put(VmState.Suspended.class, concat(m.get(VmState.Suspending.class), r -> new ReportSuspended(1000, r)));
+    m.put(VmState.Suspended.class, concat(m.get(VmState.Suspending.class), r -> new ReportSuspended(cur(), 1000, r)));
     m.put(VmState.Resuming.class, concat(m.get(VmState.Suspended.class), r -> new ResumeVm(B, USER, r)));
     m.put(VmState.Stopping.class, concat(running, r -> new StopVm(USER, r)));
-    m.put(VmState.Stopped.class, concat(m.get(VmState.Stopping.class), ReportStopped::new));
-    m.put(VmState.Failed.class, concat(running, r -> new ReportFailed("qemu exited", r)));
-    m.put(VmState.Lost.class, concat(running, r -> new ReportLost("node-a", r)));
+    m.put(VmState.Stopped.class, concat(m.get(VmState.Stopping.class), r -> new ReportStopped(cur(), r)));
+    m.put(VmState.Failed.class, concat(running, r -> new ReportFailed(cur(), "qemu exited", r)));
+    m.put(VmState.Lost.class, concat(running, r -> new ReportLost("node-a", "its node was lost", r)));
     m.put(VmState.Deleted.class, concat(m.get(VmState.Stopped.class), r -> new DeleteVm(USER, r)));
     return m;
   }
@@ -127,17 +136,17 @@ class VmTest {
     Map<String, Class<? extends VmEvent>> expected = new LinkedHashMap<>();
     commands.put("CreateVm", r -> new CreateVm(SPEC, USER, r)); expected.put("CreateVm", VmRequested.class);
     commands.put("PlaceVm", r -> new PlaceVm(B, USER, r)); expected.put("PlaceVm", VmPlaced.class);
-    commands.put("ReportStarting", ReportStarting::new); expected.put("ReportStarting", VmStarting.class);
-    commands.put("ReportStarted", ReportStarted::new); expected.put("ReportStarted", VmStarted.class);
+    commands.put("ReportStarting", r -> new ReportStarting(cur(), r)); expected.put("ReportStarting", VmStarting.class);
+    commands.put("ReportStarted", r -> new ReportStarted(cur(), r)); expected.put("ReportStarted", VmStarted.class);
     commands.put("MigrateVm", r -> new MigrateVm(B, USER, r)); expected.put("MigrateVm", VmMigrationStarted.class);
-    commands.put("ReportMigrated", r -> new ReportMigrated(new MigrationStats(700, 40, 1 << 20), r)); expected.put("ReportMigrated", VmMigrated.class);
-    commands.put("ReportMigrationFailed", r -> new ReportMigrationFailed("cancelled", r)); expected.put("ReportMigrationFailed", VmMigrationFailed.class);
+    commands.put("ReportMigrated", r -> new ReportMigrated(cur(), new MigrationStats(700, 40, 1 << 20), r)); expected.put("ReportMigrated", VmMigrated.class);
+    commands.put("ReportMigrationFailed", r -> new ReportMigrationFailed(cur(), "cancelled", false, r)); expected.put("ReportMigrationFailed", VmMigrationFailed.class);
     commands.put("SuspendVm", r -> new SuspendVm("/shared/x.img", USER, r)); expected.put("SuspendVm", VmSuspendStarted.class);
-    commands.put("ReportSuspended", r -> new ReportSuspended(10, r)); expected.put("ReportSuspended", VmSuspended.class);
-    commands.put("ReportSuspendFailed", r -> new ReportSuspendFailed("disk full", r)); expected.put("ReportSuspendFailed", VmSuspendFailed.class);
-    commands.put("ReportResumed", ReportResumed::new); expected.put("ReportResumed", VmResumed.class);
-    commands.put("ReportResumeFailed", r -> new ReportResumeFailed("bad image", r)); expected.put("ReportResumeFailed", VmResumeFailed.class);
-    commands.put("ReportFailed", r -> new ReportFailed("qemu exited", r)); expected.put("ReportFailed", VmFailed.class);
+    commands.put("ReportSuspended", r -> new ReportSuspended(cur(), 10, r)); expected.put("ReportSuspended", VmSuspended.class);
+    commands.put("ReportSuspendFailed", r -> new ReportSuspendFailed(cur(), "disk full", r)); expected.put("ReportSuspendFailed", VmSuspendFailed.class);
+    commands.put("ReportResumed", r -> new ReportResumed(cur(), r)); expected.put("ReportResumed", VmResumed.class);
+    commands.put("ReportResumeFailed", r -> new ReportResumeFailed(cur(), "bad image", r)); expected.put("ReportResumeFailed", VmResumeFailed.class);
+    commands.put("ReportFailed", r -> new ReportFailed(cur(), "qemu exited", r)); expected.put("ReportFailed", VmFailed.class);
     commands.put("DeleteVm", r -> new DeleteVm(USER, r)); expected.put("DeleteVm", VmDeleted.class);
 
     for (Class<? extends VmState> stage : PATHS.keySet()) {
@@ -145,6 +154,7 @@ class VmTest {
         var vm = at(stage);
         VmState before = vm.getState();
         Class<? extends VmEvent> event = expected.get(entry.getKey());
+        current = before.facts().attempt();
         var result = vm.runCommand(entry.getValue());
         result.events().forEach(e -> persisted.add(e.getClass()));
         String what = entry.getKey() + " in " + stage.getSimpleName();
@@ -165,23 +175,23 @@ class VmTest {
     var vm = at(VmState.Running.class);
     assertEquals(A, vm.getState().facts().placement());
     run(vm, r -> new MigrateVm(B, Cause.expiry("slot-a"), r));
-    var migrated = run(vm, r -> new ReportMigrated(new MigrationStats(700, 40, 1 << 20), r)).getValue();
+    var migrated = run(vm, r -> new ReportMigrated(cur(), new MigrationStats(700, 40, 1 << 20), r)).getValue();
     assertInstanceOf(VmState.Running.class, migrated);
     assertEquals(B, migrated.facts().placement());
 
     run(vm, r -> new SuspendVm("/shared/vm.img", USER, r));
-    var suspended = run(vm, r -> new ReportSuspended(96_000_000, r)).getValue();
+    var suspended = run(vm, r -> new ReportSuspended(cur(), 96_000_000, r)).getValue();
     assertInstanceOf(VmState.Suspended.class, suspended);
     assertNull(suspended.facts().placement());
     assertEquals("/shared/vm.img", suspended.facts().lastImage());
 
     run(vm, r -> new ResumeVm(A, USER, r));
-    var resumed = run(vm, r -> new ReportResumed(r)).getValue();
+    var resumed = run(vm, r -> new ReportResumed(cur(), r)).getValue();
     assertEquals(A, resumed.facts().placement());
 
     assertInstanceOf(VmState.Stopping.class, run(vm, r -> new StopVm(USER, r)).getValue());
     assertInstanceOf(VmState.Stopping.class, run(vm, r -> new StopVm(USER, r)).getValue(), "stop is idempotent");
-    assertInstanceOf(VmState.Stopped.class, run(vm, ReportStopped::new).getValue());
+    assertInstanceOf(VmState.Stopped.class, run(vm, r -> new ReportStopped(cur(), r)).getValue());
     assertInstanceOf(VmState.Deleted.class, run(vm, r -> new DeleteVm(USER, r)).getValue());
   }
 
@@ -206,9 +216,74 @@ class VmTest {
   @Test
   void aFailedMigrationLeavesTheVmRunningOnItsSource() {
     var vm = at(VmState.Migrating.class);
-    var state = run(vm, r -> new ReportMigrationFailed("did not converge by its deadline", r)).getValue();
+    var state = run(vm, r -> new ReportMigrationFailed(cur(), "did not converge by its deadline", false, r)).getValue();
     assertInstanceOf(VmState.Running.class, state);
     assertEquals(A, state.facts().placement());
+  }
+
+  /** A late report of an earlier attempt (another target) must not be applied to the next one. */
+  @Test
+  void aReportOfAnEarlierAttemptIsIgnored() {
+    var vm = at(VmState.Migrating.class);
+    String first = vm.getState().facts().attempt();
+    run(vm, r -> new ReportMigrationFailed(first, "the target could not prepare", false, r));
+    Placement c = new Placement("slot-c", "node-c");
+    var second = run(vm, r -> new MigrateVm(c, USER, r)).getValue();
+    assertNotEquals(first, second.facts().attempt());
+    assertRejected(run(vm, r -> new ReportMigrated(first, new MigrationStats(1, 1, 1), r)), "is of attempt " + first);
+    assertRejected(run(vm, r -> new ReportMigrationFailed(first, "late", false, r)), "is of attempt " + first);
+    assertEquals(second, vm.getState(), "nothing changed");
+    var moved = run(vm, r -> new ReportMigrated(cur(), new MigrationStats(1, 1, 1), r)).getValue();
+    assertEquals(c, moved.facts().placement());
+  }
+
+  @Test
+  void aQemuThatEndsByItselfMakesTheVmLostWithQemusWordsAndFreesItsRoom() {
+    var vm = at(VmState.Running.class);
+    String id = vm.getState().vmId();
+    assertEquals(vm.getState(), run(vm, r -> new ReportExited("node-z", "QEMU exited", r)).getValue(), "another node's QEMU");
+    var lost = run(vm, r -> new ReportExited("node-a", "QEMU (pid 42) exited with status 137 (killed by signal 9)", r)).getValue();
+    var state = assertInstanceOf(VmState.Lost.class, lost);
+    assertEquals("node-a", state.lostNodeId());
+    assertTrue(state.reason().contains("killed by signal 9"), state.reason());
+    assertTrue(freed.contains(id + "@slot-a"), freed.toString());
+
+    var stopping = at(VmState.Stopping.class);
+    assertInstanceOf(VmState.Stopped.class, run(stopping, r -> new ReportExited("node-a", "QEMU exited", r)).getValue());
+    var migrating = at(VmState.Migrating.class);
+    assertInstanceOf(VmState.Lost.class, run(migrating, r -> new ReportExited("node-a", "QEMU exited", r)).getValue());
+  }
+
+  @Test
+  void aMigrationThatEndsWithoutMovingGivesBackItsTargetsRoom() {
+    var vm = at(VmState.Migrating.class);
+    String id = vm.getState().vmId();
+    run(vm, r -> new ReportMigrationFailed(cur(), "cancelled", false, r));
+    assertTrue(freed.contains(id + "@slot-b"), freed.toString());
+    assertFalse(freed.contains(id + "@slot-a"), "the source's room is still used: " + freed);
+
+    var stopped = at(VmState.Migrating.class);
+    run(stopped, r -> new StopVm(USER, r));
+    assertTrue(freed.contains(stopped.getState().vmId() + "@slot-b"), "a stop during a migration: " + freed);
+  }
+
+  @Test
+  void aPostCopyMigrationThatFailedFailsTheVm() {
+    var vm = at(VmState.Migrating.class);
+    var state = run(vm, r -> new ReportMigrationFailed(cur(), "post-copy failed", true, r)).getValue();
+    assertEquals("post-copy failed", assertInstanceOf(VmState.Failed.class, state).reason());
+  }
+
+  @Test
+  void aStopIsTakenInEveryStageWhereTheVmMayRun() {
+    for (var stage : List.of(VmState.Placed.class, VmState.Starting.class, VmState.Running.class, VmState.Migrating.class,
+        VmState.Suspending.class, VmState.Resuming.class)) {
+      var vm = at(stage);
+      var stopping = run(vm, r -> new StopVm(USER, r)).getValue();
+      assertInstanceOf(VmState.Stopping.class, stopping, stage.getSimpleName());
+      var stop = assertInstanceOf(AgentCommand.StopVm.class, link.last(stopping.vmId(), stopping.facts().placement().nodeId()), stage.getSimpleName());
+      assertEquals(stopping.facts().attempt(), stop.attempt(), "the stop carries its own attempt");
+    }
   }
 
   @Test
@@ -224,22 +299,22 @@ class VmTest {
   @Test
   void losingItsNodeMakesTheVmLostAndItCanBeRestartedElsewhere() {
     var vm = at(VmState.Running.class);
-    assertInstanceOf(VmState.Running.class, run(vm, r -> new ReportLost("node-z", r)).getValue(), "another node");
-    var lost = run(vm, r -> new ReportLost("node-a", r)).getValue();
+    assertInstanceOf(VmState.Running.class, run(vm, r -> new ReportLost("node-z", "its node was lost", r)).getValue(), "another node");
+    var lost = run(vm, r -> new ReportLost("node-a", "its node was lost", r)).getValue();
     assertInstanceOf(VmState.Lost.class, lost);
     assertRejected(run(vm, r -> new ResumeVm(B, USER, r)), "no suspend image");
     assertEquals(B, run(vm, r -> new PlaceVm(B, Cause.failure("node-a lost"), r)).getValue().facts().placement());
 
     var suspendedOnce = at(VmState.Resuming.class);
-    run(suspendedOnce, ReportResumed::new);
-    run(suspendedOnce, r -> new ReportLost("node-b", r));
+    run(suspendedOnce, r -> new ReportResumed(cur(), r));
+    run(suspendedOnce, r -> new ReportLost("node-b", "its node was lost", r));
     assertInstanceOf(VmState.Resuming.class, run(suspendedOnce, r -> new ResumeVm(A, USER, r)).getValue());
   }
 
   @Test
   void losingTheTargetOfAMigrationFailsTheMigrationOnly() {
     var vm = at(VmState.Migrating.class);
-    var state = run(vm, r -> new ReportLost("node-b", r)).getValue();
+    var state = run(vm, r -> new ReportLost("node-b", "its node was lost", r)).getValue();
     assertInstanceOf(VmState.Running.class, state);
     assertEquals(A, state.facts().placement());
   }
@@ -258,19 +333,19 @@ class VmTest {
     var vm = at(VmState.Placed.class);
     String id = vm.getState().vmId();
     assertInstanceOf(AgentCommand.StartVm.class, link.last(id, "node-a"));
-    run(vm, ReportStarting::new);
-    run(vm, ReportStarted::new);
+    run(vm, r -> new ReportStarting(cur(), r));
+    run(vm, r -> new ReportStarted(cur(), r));
     run(vm, r -> new MigrateVm(B, new MigrationSettings(1 << 20, 100, true, false, Duration.ofSeconds(5)), null, USER, r));
     var migrate = (AgentCommand.MigrateVm) link.last(id, "node-a");
     assertEquals("node-b", migrate.targetNodeId());
     assertTrue(migrate.settings().postCopy());
-    run(vm, r -> new ReportMigrated(new MigrationStats(1, 1, 1), r));
+    run(vm, r -> new ReportMigrated(cur(), new MigrationStats(1, 1, 1), r));
     run(vm, r -> new SuspendVm("vm.state", USER, r));
     assertEquals("vm.state", ((AgentCommand.SuspendVm) link.last(id, "node-b")).file());
-    run(vm, r -> new ReportSuspended(1, r));
+    run(vm, r -> new ReportSuspended(cur(), 1, r));
     run(vm, r -> new ResumeVm(A, USER, r));
     assertEquals("vm.state", ((AgentCommand.ResumeVm) link.last(id, "node-a")).file());
-    run(vm, ReportResumed::new);
+    run(vm, r -> new ReportResumed(cur(), r));
     run(vm, r -> new StopVm(USER, r));
     assertInstanceOf(AgentCommand.StopVm.class, link.last(id, "node-a"));
   }
@@ -281,9 +356,9 @@ class VmTest {
     String id = vm.getState().vmId();
     run(vm, r -> new MigrateVm(B, USER, r));
     assertFalse(freed.contains(id + "@slot-a"), "not while migrating");
-    run(vm, r -> new ReportMigrated(new MigrationStats(1, 1, 1), r));
+    run(vm, r -> new ReportMigrated(cur(), new MigrationStats(1, 1, 1), r));
     assertTrue(freed.contains(id + "@slot-a"), freed.toString());
-    run(vm, r -> new ReportFailed("qemu died", r));
+    run(vm, r -> new ReportFailed(cur(), "qemu died", r));
     assertTrue(freed.contains(id + "@slot-b"), "a failed VM holds no room: " + freed);
   }
 

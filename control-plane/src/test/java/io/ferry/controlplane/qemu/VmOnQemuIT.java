@@ -185,6 +185,43 @@ class VmOnQemuIT {
     stopAndAwait(vm);
   }
 
+  /**
+   * Finding 3 of "a core that never lies": a QEMU killed behind Ferry's back stayed Running for
+   * over a minute. Its agent sees the exit and the VM is recorded Lost, with QEMU's words.
+   */
+  @Test
+  void aQemuKilledBehindFerrysBackIsRecordedLostWithHowItEnded() {
+    String vm = cluster.createRunning("crash", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    VmHandle handle = cluster.handle(a, vm);
+    TestImages.awaitCounting(QemuCluster.console(handle), 3);
+    ProcessHandle.of(handle.pid()).orElseThrow().destroyForcibly();
+    VmState lost = cluster.awaitVm(vm, s -> s instanceof VmState.Lost);
+    String reason = ((VmState.Lost) lost).reason();
+    assertTrue(reason.contains("killed by signal 9"), reason);
+    assertTrue(reason.contains("node " + a), reason);
+    assertEquals(List.of(), QemuCensus.qemusOf(vm), "no QEMU of it is left");
+    VmEvent.VmLost event = cluster.journal(vm, VmEvent.VmLost.class).get(0);
+    assertEquals(a, event.nodeId());
+    // a stop now stops what no longer runs, at once
+    stopAndAwait(vm);
+  }
+
+  /** A stop that arrives while a migration is under way cancels it, and neither QEMU is left. */
+  @Test
+  void aStopDuringAMigrationCancelsItAndLeavesNoQemu() {
+    String vm = cluster.createRunning("stopmig", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    TestImages.awaitCounting(QemuCluster.console(cluster.handle(a, vm)), 3);
+    MigrationSettings slow = new MigrationSettings(2 << 20, 300, false, false, Duration.ofSeconds(40));
+    cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(b), slow, null, Cause.user("alice"), r)).toCompletableFuture().join();
+    cluster.await("the target QEMU of " + vm, () -> QemuCensus.qemusOf(vm).stream().filter(c -> c.contains("-incoming")).count(),
+        n -> n > 0);
+    stopAndAwait(vm);
+    cluster.await("every QEMU of " + vm + " to end", () -> QemuCensus.qemusOf(vm), List::isEmpty);
+    assertEquals(List.of(), cluster.journal(vm, VmEvent.VmMigrated.class), "the migration did not win");
+  }
+
   @Test
   void aFlavourTooSmallToBootFailsTheVmWithTheReason() {
     String vm = cluster.createRunning("micro", a, new Flavour("micro", 1, 64), "tiny");

@@ -42,7 +42,7 @@ class EvacuationPlannerTest {
   }
 
   static VmState running(Flavour flavour, VmMode mode) {
-    return new VmState.Running(new VmFacts("v", new VmSpec("alice", flavour, "tiny", mode), new Placement("old", "n-old"), null));
+    return new VmState.Running(new VmFacts("v", new VmSpec("alice", flavour, "tiny", mode), new Placement("old", "n-old"), null, null));
   }
 
   @Test

@@ -37,6 +37,6 @@ class MigrationRatesTest {
 
   private static io.ferry.journal.vm.VmState tiny() {
     var spec = new io.ferry.journal.vm.VmSpec("u", io.ferry.journal.vm.Flavour.TINY, "tiny", io.ferry.journal.vm.VmMode.DYNAMIC);
-    return new io.ferry.journal.vm.VmState.Requested(new io.ferry.journal.vm.VmFacts("vm", spec, null, null));
+    return new io.ferry.journal.vm.VmState.Requested(new io.ferry.journal.vm.VmFacts("vm", spec, null, null, null));
   }
 }

@@ -10,10 +10,15 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * may be sent again after a control member recovers, and the agent then reports the outcome again
  * instead of doing the work twice. Commands carry {@link #PROTOCOL_VERSION} so an agent of another
  * version can refuse clearly instead of misreading.
+ *
+ * <p>Every command that begins a side effect carries the {@code attempt} that the VM's entity
+ * journaled for it ({@link io.ferry.journal.vm.VmFacts#attempt()}); the agent echoes it in each
+ * report, so the entity can ignore reports of attempts it no longer waits for. A command that
+ * arrives while the agent is busy with the VM is queued and handled when that work ends.
  */
 public sealed interface AgentCommand extends FerrySerializable {
   /** The version of this protocol; raise it when a command's meaning changes. */
-  int PROTOCOL_VERSION = 1;
+  int PROTOCOL_VERSION = 2;
 
   /** The receptionist key under which the agent of {@code nodeId} registers. */
   static ServiceKey<AgentCommand> serviceKey(String nodeId) {
@@ -25,21 +30,21 @@ public sealed interface AgentCommand extends FerrySerializable {
   String vmId();
 
   /** Boot the VM on this node. Answered with {@link AgentReport.Started} or {@link AgentReport.StartFailed}. */
-  record StartVm(int version, String vmId, VmSpec spec, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+  record StartVm(int version, String vmId, String attempt, VmSpec spec, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
   /**
    * Migrate the VM running here to the agent of {@code targetNodeId}. Progress goes to
    * {@code progressTo} (may be {@code null}); the outcome is {@link AgentReport.Migrated} or
    * {@link AgentReport.MigrationFailed}.
    */
-  record MigrateVm(int version, String vmId, VmSpec spec, String targetNodeId, MigrationSettings settings,
+  record MigrateVm(int version, String vmId, String attempt, VmSpec spec, String targetNodeId, MigrationSettings settings,
       ActorRef<MigrationProgress> progressTo, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
   /** Save the VM to {@code file} on shared storage and stop it. */
-  record SuspendVm(int version, String vmId, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+  record SuspendVm(int version, String vmId, String attempt, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
   /** Restore the VM on this node from {@code file}. */
-  record ResumeVm(int version, String vmId, VmSpec spec, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+  record ResumeVm(int version, String vmId, String attempt, VmSpec spec, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
   /**
    * The VM's entity (re)started on this agent's member: confirm that this node runs the VM's QEMU.
@@ -47,16 +52,16 @@ public sealed interface AgentCommand extends FerrySerializable {
    */
   record AttachVm(int version, String vmId, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
-  /** Stop the VM for good. */
-  record StopVm(int version, String vmId, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+  /** Stop the VM for good; a migration of it in flight is cancelled first. */
+  record StopVm(int version, String vmId, String attempt, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
   /** (agent to agent) Start a QEMU waiting for the VM's migration. */
-  record PrepareIncoming(int version, String vmId, VmSpec spec, MigrationSettings settings,
+  record PrepareIncoming(int version, String vmId, String attempt, VmSpec spec, MigrationSettings settings,
       ActorRef<IncomingReply> replyTo) implements AgentCommand {}
 
   /** (agent to agent) The migration finished: make sure the target runs the guest. */
-  record ConfirmIncoming(int version, String vmId, ActorRef<IncomingReply> replyTo) implements AgentCommand {}
+  record ConfirmIncoming(int version, String vmId, String attempt, ActorRef<IncomingReply> replyTo) implements AgentCommand {}
 
   /** (agent to agent) The migration failed: stop the waiting target. */
-  record AbortIncoming(int version, String vmId) implements AgentCommand {}
+  record AbortIncoming(int version, String vmId, String attempt) implements AgentCommand {}
 }

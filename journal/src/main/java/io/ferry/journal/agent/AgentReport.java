@@ -27,27 +27,48 @@ public sealed interface AgentReport extends FerrySerializable {
   /** The gateway's answer to {@link RegisterAgent}. */
   record Registered(String nodeId, boolean accepted, String reason) implements FerrySerializable {}
 
+  /** A report of the outcome of one attempt ({@link AgentCommand}'s {@code attempt}, echoed). */
+  sealed interface Outcome extends AgentReport {
+    String vmId();
+
+    String attempt();
+  }
+
   /** The agent began starting the VM. */
-  record Starting(String vmId, String nodeId) implements AgentReport {}
+  record Starting(String vmId, String attempt, String nodeId) implements Outcome {}
 
   /** The VM runs on {@code nodeId}. */
-  record Started(String vmId, String nodeId) implements AgentReport {}
+  record Started(String vmId, String attempt, String nodeId) implements Outcome {}
 
-  record StartFailed(String vmId, String reason) implements AgentReport {}
+  record StartFailed(String vmId, String attempt, String reason) implements Outcome {}
 
-  record Migrated(String vmId, String targetNodeId, MigrationStats stats) implements AgentReport {}
+  record Migrated(String vmId, String attempt, String targetNodeId, MigrationStats stats) implements Outcome {}
 
-  record MigrationFailed(String vmId, String reason) implements AgentReport {}
+  /**
+   * The migration was given up. Normally the source runs on; with {@code guestLost} it cannot
+   * (post-copy had begun: the guest's memory was split between source and target), so the VM
+   * has failed.
+   */
+  record MigrationFailed(String vmId, String attempt, String reason, boolean guestLost) implements Outcome {}
 
-  record Suspended(String vmId, String file, long bytes) implements AgentReport {}
+  record Suspended(String vmId, String attempt, String file, long bytes) implements Outcome {}
 
-  record SuspendFailed(String vmId, String reason) implements AgentReport {}
+  record SuspendFailed(String vmId, String attempt, String reason) implements Outcome {}
 
-  record Resumed(String vmId, String nodeId) implements AgentReport {}
+  record Resumed(String vmId, String attempt, String nodeId) implements Outcome {}
 
-  record ResumeFailed(String vmId, String reason) implements AgentReport {}
+  record ResumeFailed(String vmId, String attempt, String reason) implements Outcome {}
 
-  record Stopped(String vmId) implements AgentReport {}
+  record Stopped(String vmId, String attempt) implements Outcome {}
+
+  record StopFailed(String vmId, String attempt, String reason) implements Outcome {}
+
+  /**
+   * The VM's QEMU on {@code nodeId} exited without being asked to (it crashed, was killed, or the
+   * guest powered off): sent unasked, as soon as the agent sees the process end. {@code reason}
+   * holds how it ended and QEMU's last words.
+   */
+  record Exited(String vmId, String nodeId, String reason) implements AgentReport {}
 
   /** This node runs the VM: its QEMU is process {@code pid} and answers. */
   record Attached(String vmId, String nodeId, long pid) implements AgentReport {}
@@ -55,5 +76,4 @@ public sealed interface AgentReport extends FerrySerializable {
   /** This node does not run the VM (any more): {@code reason} says what the agent found. */
   record NotRunning(String vmId, String nodeId, String reason) implements AgentReport {}
 
-  record StopFailed(String vmId, String reason) implements AgentReport {}
 }

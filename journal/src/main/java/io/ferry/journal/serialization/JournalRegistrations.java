@@ -148,6 +148,7 @@ public final class JournalRegistrations implements KryoRegistrations {
         of(554, AgentCommand.AttachVm.class),
         of(555, AgentReport.Attached.class),
         of(556, AgentReport.NotRunning.class),
+        of(557, AgentReport.Exited.class),
         of(600, io.ferry.journal.policy.PolicyEvent.PolicyApplied.class),
         of(601, io.ferry.journal.policy.PolicyEvent.PolicyDeleted.class),
         of(602, io.ferry.journal.policy.PolicyEvent.PolicyDecided.class),

@@ -48,12 +48,12 @@ class VerifierTest {
   private static List<JournalEntry> ferriedVm() {
     return entries("Vm|v1",
         new VmRequested("v1", SPEC, Cause.user("alice"), t(3)),
-        new VmPlaced("v1", A, Cause.user("alice"), t(4)),
+        new VmPlaced("v1", A, Cause.user("alice"), t(4), "a1"),
         new VmStarting("v1", t(5)),
         new VmStarted("v1", t(6)),
-        new VmMigrationStarted("v1", B, Cause.expiry("s1"), t(50), null),
+        new VmMigrationStarted("v1", B, Cause.expiry("s1"), t(50), null, "a1"),
         new VmMigrated("v1", B, new MigrationStats(700, 40, 1 << 20), t(51)),
-        new VmStopRequested("v1", Cause.user("alice"), t(80)),
+        new VmStopRequested("v1", Cause.user("alice"), t(80), "a1"),
         new VmStopped("v1", Cause.system("stopped"), t(81)));
   }
 
@@ -80,8 +80,8 @@ class VerifierTest {
 
   @Test
   void aMigrationThatNeverEndedIsNamed() {
-    var vm = entries("Vm|v2", new VmRequested("v2", SPEC, Cause.user("alice"), t(3)), new VmPlaced("v2", A, Cause.user("alice"), t(4)),
-        new VmStarting("v2", t(5)), new VmStarted("v2", t(6)), new VmMigrationStarted("v2", B, Cause.user("alice"), t(7), null));
+    var vm = entries("Vm|v2", new VmRequested("v2", SPEC, Cause.user("alice"), t(3)), new VmPlaced("v2", A, Cause.user("alice"), t(4), "a1"),
+        new VmStarting("v2", t(5)), new VmStarted("v2", t(6)), new VmMigrationStarted("v2", B, Cause.user("alice"), t(7), null, "a1"));
     var v = Verifier.verify(journal(List.of(vm)), t(1000), Duration.ofSeconds(60));
     assertEquals("unfinished", v.get(0).rule());
     assertTrue(v.get(0).message().contains("began migrating"), v.get(0).message());
@@ -90,8 +90,8 @@ class VerifierTest {
 
   @Test
   void aVmStartedAgainWhileRunningIsNamedRunsTwice() {
-    var vm = entries("Vm|v3", new VmRequested("v3", SPEC, Cause.user("alice"), t(3)), new VmPlaced("v3", A, Cause.user("alice"), t(4)),
-        new VmStarting("v3", t(5)), new VmStarted("v3", t(6)), new VmPlaced("v3", B, Cause.user("mallory"), t(7)));
+    var vm = entries("Vm|v3", new VmRequested("v3", SPEC, Cause.user("alice"), t(3)), new VmPlaced("v3", A, Cause.user("alice"), t(4), "a1"),
+        new VmStarting("v3", t(5)), new VmStarted("v3", t(6)), new VmPlaced("v3", B, Cause.user("mallory"), t(7), "a1"));
     var v = Verifier.verify(journal(List.of(vm)), t(8), Duration.ofSeconds(60));
     assertEquals("runs-twice", v.get(0).rule());
     assertTrue(v.get(0).message().contains("node n1"), v.get(0).message());
@@ -100,7 +100,7 @@ class VerifierTest {
   @Test
   void gapsInSequenceNumbersAreNamed() {
     List<JournalEntry> vm = new ArrayList<>(entries("Vm|v4", new VmRequested("v4", SPEC, Cause.user("alice"), t(3))));
-    vm.add(new JournalEntry("Vm|v4", 3, T0, new VmPlaced("v4", A, Cause.user("alice"), t(4))));
+    vm.add(new JournalEntry("Vm|v4", 3, T0, new VmPlaced("v4", A, Cause.user("alice"), t(4), "a1")));
     var v = Verifier.verify(journal(List.of(vm)), t(8), Duration.ofSeconds(60));
     assertEquals("sequence-gap", v.get(0).rule());
     assertTrue(v.get(0).message().contains("events 2..2 are missing"), v.get(0).message());

@@ -139,12 +139,27 @@ class KryoSerializerTest {
         if (!stored.contains(c.getName())) continue;
         Object got = c.getAccessor().invoke(decoded);
         Object want = c.getAccessor().invoke(expected);
-        if (!java.util.Objects.equals(got, want)) {
+        if (!sameAsStored(got, want)) {
           problems.add(type.getName() + "." + c.getName() + ": " + got + " != " + want);
         }
       }
     }
     assertEquals(List.of(), problems);
+  }
+
+  /**
+   * Whether an old value decoded equals today's sample: a nested record's field that decoded to
+   * null was added after the bytes were written (VmFacts.attempt was), and is not compared.
+   */
+  private static boolean sameAsStored(Object got, Object want) throws Exception {
+    if (got == null || want == null || !got.getClass().isRecord() || got.getClass() != want.getClass()) {
+      return java.util.Objects.equals(got, want);
+    }
+    for (RecordComponent c : got.getClass().getRecordComponents()) {
+      Object g = c.getAccessor().invoke(got);
+      if (g != null && !sameAsStored(g, c.getAccessor().invoke(want))) return false;
+    }
+    return true;
   }
 
   @Test

@@ -18,6 +18,7 @@ import io.ferry.nodeagent.driver.SuspendOutcome;
 import io.ferry.nodeagent.driver.VmHandle;
 import io.ferry.nodeagent.driver.VmStatus;
 import io.ferry.nodeagent.driver.VmLaunch;
+import io.ferry.nodeagent.driver.VmExit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -44,10 +45,16 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  */
 final class NodeAgentActor {
   /** A driver step finished: apply {@code apply} to the bookkeeping, on the actor's thread. */
-  private record Done(Runnable apply) {}
+  private record Done(String vmId, Runnable apply) {}
+
+  /** A QEMU of this node ended ({@link HypervisorDriver#whenExited}). */
+  private record QemuExited(String vmId, String instance, VmExit exit) {}
 
   /** The batch system's early-warning signal (USR1) reached this process. */
   record Warned() {}
+
+  /** A target prepared for an incoming migration of one attempt. */
+  private record Awaited(String attempt, Incoming incoming) {}
 
   private final ActorContext<Object> context;
   private final AgentSettings settings;
@@ -55,10 +62,16 @@ final class NodeAgentActor {
   private final ExecutorService pool;
   private final HandleStore handles;
   private final Map<String, VmHandle> running = new HashMap<>();
-  private final Map<String, Incoming> incoming = new HashMap<>();
-  private final Set<String> busy = new HashSet<>();
-  /** The last outcome per VM that left this node, repeated if its command comes again. */
-  private final Map<String, AgentReport> departed = new HashMap<>();
+  private final Map<String, Awaited> incoming = new HashMap<>();
+  /** The source of each migration in flight from here, so that a stop can cancel it. */
+  private final Map<String, VmHandle> migrating = new HashMap<>();
+  private final VmQueue queue = new VmQueue();
+  /** The last outcome per VM that left this node, repeated if the same attempt's command comes again. */
+  private final Map<String, AgentReport.Outcome> departed = new HashMap<>();
+  /** How each VM whose QEMU ended by itself ended, for the commands that still come for it. */
+  private final Map<String, String> exited = new HashMap<>();
+  /** Handles of QEMUs that are alive but could not be re-attached (yet): never deleted while they live. */
+  private final Map<String, VmHandle> stranded = new HashMap<>();
 
   private NodeAgentActor(ActorContext<Object> context, AgentSettings settings, HypervisorDriver driver, ExecutorService pool) {
     this.context = context;
@@ -73,22 +86,17 @@ final class NodeAgentActor {
   }
 
   private Behavior<Object> start() {
-    for (VmHandle saved : handles.all()) {
-      try {
-        running.put(saved.vmId(), driver.reattach(saved));
-        context.getLog().info("VM {}: re-attached to the VM left running by an earlier agent", saved.vmId());
-      } catch (RuntimeException e) {
-        context.getLog().warn("VM {}: not re-attached: {}", saved.vmId(), e.getMessage());
-        handles.delete(saved.vmId());
-      }
-    }
+    for (VmHandle saved : handles.all()) reattach(saved);
     context.getSystem().receptionist().tell(Receptionist.register(AgentCommand.serviceKey(settings.nodeId()), self()));
     context.spawn(Registration.create(settings, driver, self()), "registration");
     return Behaviors.receive(Object.class)
         .onMessage(Done.class, d -> {
           d.apply.run();
+          AgentCommand next = queue.end(d.vmId());
+          if (next != null) onCommand(next);
           return Behaviors.same();
         })
+        .onMessage(QemuExited.class, this::onExit)
         .onMessage(AgentCommand.class, this::onCommand)
         .onMessage(Fence.class, f -> {
           f.replyTo().tell(fence(f.why()));
@@ -101,6 +109,32 @@ final class NodeAgentActor {
         .build();
   }
 
+  /**
+   * Takes over a QEMU left running by an earlier agent process. A handle is deleted only when its
+   * QEMU is known gone; one whose QEMU lives but does not answer (yet) is kept and tried again
+   * when the VM's entity asks ({@link AttachVm}).
+   */
+  private boolean reattach(VmHandle saved) {
+    try {
+      VmHandle handle = driver.reattach(saved);
+      stranded.remove(saved.vmId());
+      running.put(saved.vmId(), handle);
+      watch(handle);
+      context.getLog().info("VM {}: re-attached to the VM left running by an earlier agent", saved.vmId());
+      return true;
+    } catch (RuntimeException e) {
+      if (saved.pid() > 0 && ProcessHandle.of(saved.pid()).map(ProcessHandle::isAlive).orElse(false)) {
+        stranded.put(saved.vmId(), saved);
+        context.getLog().warn("VM {}: its QEMU (pid {}) lives but could not be re-attached: {}; its handle is kept and"
+            + " re-attaching is tried again when its entity asks", saved.vmId(), saved.pid(), e.getMessage());
+      } else {
+        context.getLog().warn("VM {}: not re-attached: {}", saved.vmId(), e.getMessage());
+        handles.delete(saved.vmId());
+      }
+      return false;
+    }
+  }
+
   /** Kill every VM of this node now (fencing); answered with how many were killed. */
   public record Fence(String why, ActorRef<Integer> replyTo) {}
 
@@ -111,10 +145,18 @@ final class NodeAgentActor {
       return;
     }
     context.getLog().info("the batch system warns that timeslot {} ends soon", settings.timeslotId());
+    tellGateway(new AgentReport.TimeslotWarning(settings.timeslotId(), settings.nodeId()));
+  }
+
+  /** Sends an unasked report to a control member's gateway, found through the receptionist. */
+  private void tellGateway(AgentReport report) {
     AskPattern.<Receptionist.Command, Receptionist.Listing>ask(context.getSystem().receptionist(),
             r -> Receptionist.find(AgentReport.GATEWAY_KEY, r), Duration.ofSeconds(5), context.getSystem().scheduler())
-        .thenAccept(listing -> listing.getServiceInstances(AgentReport.GATEWAY_KEY).stream().findFirst()
-            .ifPresent(g -> g.tell(new AgentReport.TimeslotWarning(settings.timeslotId(), settings.nodeId()))));
+        .whenComplete((listing, error) -> {
+          var gateway = error == null ? listing.getServiceInstances(AgentReport.GATEWAY_KEY).stream().findFirst() : java.util.Optional.<ActorRef<AgentReport>>empty();
+          if (gateway.isPresent()) gateway.get().tell(report);
+          else context.getLog().warn("no control member's gateway is reachable to tell it {}; its entity learns it when it next asks", report);
+        });
   }
 
   private ActorRef<AgentCommand> self() {
@@ -125,6 +167,14 @@ final class NodeAgentActor {
     if (command.version() != AgentCommand.PROTOCOL_VERSION) {
       context.getLog().error("refusing {} for VM {}: protocol version {}, this agent speaks {}",
           command.getClass().getSimpleName(), command.vmId(), command.version(), AgentCommand.PROTOCOL_VERSION);
+      return Behaviors.same();
+    }
+    if (queue.busy(command.vmId())) {
+      if (command instanceof StopVm && migrating.containsKey(command.vmId())) {
+        context.getLog().info("VM {}: stop requested during its migration: cancelling the migration first", command.vmId());
+        driver.cancelMigration(migrating.get(command.vmId()));
+      }
+      queue.hold(command);
       return Behaviors.same();
     }
     if (command instanceof StartVm c) start(c);
@@ -145,52 +195,70 @@ final class NodeAgentActor {
 
   /** Runs a blocking driver step on the pool; {@code then} runs on the actor with its result or error. */
   private <T> void work(String vmId, Supplier<T> step, java.util.function.BiConsumer<T, Throwable> then) {
-    busy.add(vmId);
-    CompletableFuture.supplyAsync(step, pool).whenComplete((result, error) -> context.getSelf().tell(new Done(() -> {
-      busy.remove(vmId);
-      then.accept(result, error == null ? null : (error.getCause() != null ? error.getCause() : error));
-    })));
+    queue.begin(vmId);
+    CompletableFuture.supplyAsync(step, pool).whenComplete((result, error) ->
+        context.getSelf().tell(new Done(vmId, () -> then.accept(result, error == null ? null : unwrap(error)))));
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
   private void start(StartVm c) {
     if (running.containsKey(c.vmId())) {
-      c.replyTo().tell(new AgentReport.Started(c.vmId(), settings.nodeId()));
+      c.replyTo().tell(new AgentReport.Started(c.vmId(), c.attempt(), settings.nodeId()));
       return;
     }
-    if (busy.contains(c.vmId())) return;
-    c.replyTo().tell(new AgentReport.Starting(c.vmId(), settings.nodeId()));
+    exited.remove(c.vmId());
+    c.replyTo().tell(new AgentReport.Starting(c.vmId(), c.attempt(), settings.nodeId()));
     work(c.vmId(), () -> driver.start(launch(c.vmId(), c.spec())), (handle, error) -> {
       if (error != null) {
-        c.replyTo().tell(new AgentReport.StartFailed(c.vmId(), error.getMessage()));
+        c.replyTo().tell(new AgentReport.StartFailed(c.vmId(), c.attempt(), error.getMessage()));
         return;
       }
       keep(handle);
-      c.replyTo().tell(new AgentReport.Started(c.vmId(), settings.nodeId()));
+      c.replyTo().tell(new AgentReport.Started(c.vmId(), c.attempt(), settings.nodeId()));
     });
   }
 
   /**
    * Kills every QEMU of this node at once (SIGKILL; no QMP, which may hang) and forgets them, so
    * that no later agent re-attaches: this node's VMs are restarted elsewhere by the control plane.
+   * Targets waiting for incoming migrations and QEMUs that could not be re-attached go too.
    */
   private int fence(String why) {
     int killed = 0;
-    for (VmHandle handle : running.values()) {
+    Map<String, VmHandle> all = new HashMap<>(stranded);
+    all.putAll(running);
+    for (Awaited a : incoming.values()) all.put(a.incoming().handle().vmId() + "/incoming", a.incoming().handle());
+    for (VmHandle handle : all.values()) {
       boolean gone = ProcessHandle.of(handle.pid()).map(ProcessHandle::destroyForcibly).orElse(false);
       if (handle.pid() <= 0) driver.stop(handle);
       handles.delete(handle.vmId());
       if (gone || handle.pid() <= 0) killed++;
     }
-    context.getLog().error("fenced ({}): killed {} of {} QEMUs: {}", why, killed, running.size(), running.keySet());
+    context.getLog().error("fenced ({}): killed {} of {} QEMUs: {}", why, killed, all.size(), all.keySet());
     running.clear();
+    incoming.clear();
+    stranded.clear();
     return killed;
   }
 
   private void attach(AgentCommand.AttachVm c) {
-    if (busy.contains(c.vmId())) return; // the work in progress reports its own outcome
     VmHandle handle = running.get(c.vmId());
+    if (handle == null && stranded.containsKey(c.vmId())) {
+      VmHandle saved = stranded.get(c.vmId());
+      work(c.vmId(), () -> saved, (s, e) -> {
+        if (reattach(saved)) attach(c);
+        else c.replyTo().tell(stranded.containsKey(c.vmId())
+            ? new AgentReport.Attached(c.vmId(), settings.nodeId(), saved.pid())
+            : new AgentReport.NotRunning(c.vmId(), settings.nodeId(), "its QEMU (pid " + saved.pid() + ") has exited"));
+      });
+      return;
+    }
     if (handle == null) {
-      c.replyTo().tell(new AgentReport.NotRunning(c.vmId(), settings.nodeId(), "this agent runs no QEMU of it"));
+      String how = exited.get(c.vmId());
+      c.replyTo().tell(new AgentReport.NotRunning(c.vmId(), settings.nodeId(), how != null ? how : "this agent runs no QEMU of it"));
       return;
     }
     work(c.vmId(), () -> driver.inspect(handle), (status, error) -> {
@@ -207,106 +275,119 @@ final class NodeAgentActor {
   private void keep(VmHandle handle) {
     running.put(handle.vmId(), handle);
     departed.remove(handle.vmId());
+    exited.remove(handle.vmId());
     handles.save(handle);
+    watch(handle);
   }
 
-  private void forget(String vmId, AgentReport outcome) {
+  /** Waits for the QEMU's end: one that was not the driver's own doing is reported at once. */
+  private void watch(VmHandle handle) {
+    driver.whenExited(handle).whenComplete((exit, error) -> {
+      VmExit how = error == null ? exit : new VmExit(false, "its QEMU could not be watched: " + error.getMessage());
+      context.getSelf().tell(new QemuExited(handle.vmId(), handle.instance(), how));
+    });
+  }
+
+  private Behavior<Object> onExit(QemuExited e) {
+    VmHandle handle = running.get(e.vmId());
+    if (e.exit().deliberate() || handle == null || !handle.instance().equals(e.instance())) return Behaviors.same();
+    context.getLog().error("VM {}: {}", e.vmId(), e.exit().description());
+    running.remove(e.vmId());
+    handles.delete(e.vmId());
+    exited.put(e.vmId(), e.exit().description());
+    tellGateway(new AgentReport.Exited(e.vmId(), settings.nodeId(), e.exit().description()));
+    return Behaviors.same();
+  }
+
+  private void forget(String vmId, AgentReport.Outcome outcome) {
     running.remove(vmId);
     handles.delete(vmId);
     departed.put(vmId, outcome);
   }
 
-  private static MigrationParams params(MigrationSettings s) {
-    MigrationSettings m = s == null ? MigrationSettings.DEFAULT : s;
-    return new MigrationParams(m.maxBandwidthBytesPerSec(), m.downtimeLimitMs(), m.postCopy(), m.autoConverge(), m.deadline());
+  /** The outcome already reached for this attempt, if the VM left this node in it. */
+  private AgentReport.Outcome already(String vmId, String attempt) {
+    AgentReport.Outcome earlier = departed.get(vmId);
+    return earlier != null && java.util.Objects.equals(earlier.attempt(), attempt) ? earlier : null;
+  }
+
+  /** Why a VM that should run here does not: it exited by itself, or it never ran here. */
+  private String notHere(String vmId) {
+    String how = exited.get(vmId);
+    return how != null ? "VM " + vmId + "'s QEMU on node " + settings.nodeId() + " has ended: " + how
+        : "VM " + vmId + " does not run on node " + settings.nodeId();
   }
 
   private void migrate(MigrateVm c) {
-    AgentReport earlier = departed.get(c.vmId());
-    if (earlier instanceof AgentReport.Migrated) {
+    AgentReport.Outcome earlier = already(c.vmId(), c.attempt());
+    if (earlier != null) {
       c.replyTo().tell(earlier);
       return;
     }
     VmHandle source = running.get(c.vmId());
     if (source == null) {
-      c.replyTo().tell(new AgentReport.MigrationFailed(c.vmId(), "VM " + c.vmId() + " does not run on node " + settings.nodeId()));
+      c.replyTo().tell(new AgentReport.MigrationFailed(c.vmId(), c.attempt(), notHere(c.vmId()), false));
       return;
     }
-    if (busy.contains(c.vmId())) return;
-    busy.add(c.vmId());
-    MigrationParams params = params(c.settings());
-    ActorRef<MigrationProgress> watcher = c.progressTo();
-    MigrationListener listener = watcher == null ? MigrationListener.NONE
-        : (percent, sent, left) -> watcher.tell(new MigrationProgress(c.vmId(), percent, sent, left));
-    Duration ask = Duration.ofSeconds(60);
-    findAgent(c.targetNodeId())
-        .thenCompose(target -> AskPattern.<AgentCommand, IncomingReply>ask(target,
-                replyTo -> new PrepareIncoming(AgentCommand.PROTOCOL_VERSION, c.vmId(), c.spec(), c.settings(), replyTo),
-                ask, context.getSystem().scheduler())
-            .thenCompose(ready -> {
-              if (!(ready instanceof IncomingReply.Ready r)) {
-                return CompletableFuture.completedFuture(new AgentReport.MigrationFailed(c.vmId(),
-                    "the target node " + c.targetNodeId() + " could not prepare: " + ((IncomingReply.Failed) ready).reason()));
-              }
-              return CompletableFuture.supplyAsync(() -> driver.migrate(source, r.uri(), params, listener), pool)
-                  .thenCompose(outcome -> finish(c, target, outcome));
-            }))
-        .whenComplete((report, error) -> context.getSelf().tell(new Done(() -> {
-          busy.remove(c.vmId());
-          AgentReport result = error == null ? report
-              : new AgentReport.MigrationFailed(c.vmId(), "migration to node " + c.targetNodeId() + " failed: " + rootMessage(error));
-          if (result instanceof AgentReport.Migrated) forget(c.vmId(), result);
-          c.replyTo().tell(result);
-        })));
-  }
-
-  private CompletionStage<AgentReport> finish(MigrateVm c, ActorRef<AgentCommand> target, MigrationOutcome outcome) {
-    if (!outcome.completed()) {
-      target.tell(new AbortIncoming(AgentCommand.PROTOCOL_VERSION, c.vmId()));
-      return CompletableFuture.completedFuture(new AgentReport.MigrationFailed(c.vmId(), outcome.failure()));
-    }
-    return AskPattern.<AgentCommand, IncomingReply>ask(target,
-            replyTo -> new ConfirmIncoming(AgentCommand.PROTOCOL_VERSION, c.vmId(), replyTo),
-            Duration.ofSeconds(60), context.getSystem().scheduler())
-        .thenApply(confirmed -> confirmed instanceof IncomingReply.Confirmed
-            ? new AgentReport.Migrated(c.vmId(), c.targetNodeId(),
-                new MigrationStats(outcome.totalMs(), outcome.downtimeMs(), outcome.transferredBytes()))
-            : new AgentReport.MigrationFailed(c.vmId(), "the migration finished but the target does not run the guest: "
-                + ((IncomingReply.Failed) confirmed).reason()));
-  }
-
-  private CompletionStage<ActorRef<AgentCommand>> findAgent(String nodeId) {
-    return AgentLookup.find(context.getSystem(), nodeId, settings.lookupTimeout());
+    queue.begin(c.vmId());
+    migrating.put(c.vmId(), source);
+    SourceMigration migration = new SourceMigration(context.getSystem(), driver, pool, settings, c, source);
+    migration.run().whenComplete((report, error) -> context.getSelf().tell(new Done(c.vmId(), () -> {
+      migrating.remove(c.vmId());
+      AgentReport.Outcome result = error == null ? report
+          : new AgentReport.MigrationFailed(c.vmId(), c.attempt(), "migration to node " + c.targetNodeId() + " failed: "
+              + rootMessage(error), false);
+      if (result instanceof AgentReport.Migrated || (result instanceof AgentReport.MigrationFailed f && f.guestLost())) {
+        forget(c.vmId(), result);
+      }
+      c.replyTo().tell(result);
+    })));
   }
 
   private void prepareIncoming(PrepareIncoming c) {
-    Incoming known = incoming.get(c.vmId());
-    if (known != null) {
-      c.replyTo().tell(new IncomingReply.Ready(c.vmId(), known.uri()));
+    Awaited known = incoming.get(c.vmId());
+    if (known != null && java.util.Objects.equals(known.attempt(), c.attempt())) {
+      c.replyTo().tell(new IncomingReply.Ready(c.vmId(), known.incoming().uri()));
       return;
     }
     if (running.containsKey(c.vmId())) {
       c.replyTo().tell(new IncomingReply.Failed(c.vmId(), "VM " + c.vmId() + " already runs on node " + settings.nodeId()));
       return;
     }
-    work(c.vmId(), () -> driver.prepareIncoming(launch(c.vmId(), c.spec()), params(c.settings())), (in, error) -> {
+    if (known != null) {
+      incoming.remove(c.vmId());
+      context.getLog().info("VM {}: dropping the target of attempt {} for attempt {}", c.vmId(), known.attempt(), c.attempt());
+    }
+    work(c.vmId(), () -> {
+      if (known != null) driver.stop(known.incoming().handle());
+      return driver.prepareIncoming(launch(c.vmId(), c.spec()), SourceMigration.params(c.settings()));
+    }, (in, error) -> {
       if (error != null) {
         c.replyTo().tell(new IncomingReply.Failed(c.vmId(), error.getMessage()));
         return;
       }
-      incoming.put(c.vmId(), in);
+      incoming.put(c.vmId(), new Awaited(c.attempt(), in));
       c.replyTo().tell(new IncomingReply.Ready(c.vmId(), in.uri()));
     });
   }
 
   private void confirmIncoming(ConfirmIncoming c) {
-    Incoming in = incoming.get(c.vmId());
-    if (in == null) {
-      c.replyTo().tell(running.containsKey(c.vmId()) ? new IncomingReply.Confirmed(c.vmId())
-          : new IncomingReply.Failed(c.vmId(), "no migration of VM " + c.vmId() + " is expected on node " + settings.nodeId()));
+    Awaited awaited = incoming.get(c.vmId());
+    if (awaited == null || !java.util.Objects.equals(awaited.attempt(), c.attempt())) {
+      c.replyTo().tell(awaited == null && running.containsKey(c.vmId()) ? new IncomingReply.Confirmed(c.vmId())
+          : new IncomingReply.Failed(c.vmId(), "no migration of VM " + c.vmId() + " (attempt " + c.attempt()
+              + ") is expected on node " + settings.nodeId()));
       return;
     }
-    work(c.vmId(), () -> driver.awaitIncoming(in, Duration.ofSeconds(30)), (handle, error) -> {
+    Incoming in = awaited.incoming();
+    work(c.vmId(), () -> {
+      try {
+        return driver.awaitIncoming(in, Duration.ofSeconds(30));
+      } catch (RuntimeException e) {
+        driver.stop(in.handle()); // a target that did not take over must not start later
+        throw e;
+      }
+    }, (handle, error) -> {
       incoming.remove(c.vmId());
       if (error != null) {
         c.replyTo().tell(new IncomingReply.Failed(c.vmId(), error.getMessage()));
@@ -318,8 +399,13 @@ final class NodeAgentActor {
   }
 
   private void abortIncoming(AbortIncoming c) {
-    Incoming in = incoming.remove(c.vmId());
-    if (in != null) pool.execute(() -> driver.stop(in.handle()));
+    Awaited awaited = incoming.get(c.vmId());
+    if (awaited == null || !java.util.Objects.equals(awaited.attempt(), c.attempt())) return;
+    incoming.remove(c.vmId());
+    work(c.vmId(), () -> {
+      driver.stop(awaited.incoming().handle());
+      return null;
+    }, (r, e) -> {});
   }
 
   private Path suspendFile(String file) {
@@ -328,23 +414,22 @@ final class NodeAgentActor {
   }
 
   private void suspend(SuspendVm c) {
-    AgentReport earlier = departed.get(c.vmId());
-    if (earlier instanceof AgentReport.Suspended) {
+    AgentReport.Outcome earlier = already(c.vmId(), c.attempt());
+    if (earlier != null) {
       c.replyTo().tell(earlier);
       return;
     }
     VmHandle handle = running.get(c.vmId());
     if (handle == null) {
-      c.replyTo().tell(new AgentReport.SuspendFailed(c.vmId(), "VM " + c.vmId() + " does not run on node " + settings.nodeId()));
+      c.replyTo().tell(new AgentReport.SuspendFailed(c.vmId(), c.attempt(), notHere(c.vmId())));
       return;
     }
-    if (busy.contains(c.vmId())) return;
     work(c.vmId(), () -> driver.suspend(handle, suspendFile(c.file())), (SuspendOutcome saved, Throwable error) -> {
       if (error != null) {
-        c.replyTo().tell(new AgentReport.SuspendFailed(c.vmId(), error.getMessage()));
+        c.replyTo().tell(new AgentReport.SuspendFailed(c.vmId(), c.attempt(), error.getMessage()));
         return;
       }
-      AgentReport done = new AgentReport.Suspended(c.vmId(), saved.file(), saved.bytes());
+      AgentReport.Outcome done = new AgentReport.Suspended(c.vmId(), c.attempt(), saved.file(), saved.bytes());
       forget(c.vmId(), done);
       c.replyTo().tell(done);
     });
@@ -352,42 +437,53 @@ final class NodeAgentActor {
 
   private void resume(ResumeVm c) {
     if (running.containsKey(c.vmId())) {
-      c.replyTo().tell(new AgentReport.Resumed(c.vmId(), settings.nodeId()));
+      c.replyTo().tell(new AgentReport.Resumed(c.vmId(), c.attempt(), settings.nodeId()));
       return;
     }
-    if (busy.contains(c.vmId())) return;
+    exited.remove(c.vmId());
     work(c.vmId(), () -> driver.resumeFrom(launch(c.vmId(), c.spec()), suspendFile(c.file())), (handle, error) -> {
       if (error != null) {
-        c.replyTo().tell(new AgentReport.ResumeFailed(c.vmId(), error.getMessage()));
+        c.replyTo().tell(new AgentReport.ResumeFailed(c.vmId(), c.attempt(), error.getMessage()));
         return;
       }
       keep(handle);
-      c.replyTo().tell(new AgentReport.Resumed(c.vmId(), settings.nodeId()));
+      c.replyTo().tell(new AgentReport.Resumed(c.vmId(), c.attempt(), settings.nodeId()));
     });
   }
 
   private void stop(StopVm c) {
     VmHandle handle = running.get(c.vmId());
+    if (handle == null && stranded.containsKey(c.vmId())) handle = stranded.remove(c.vmId());
     if (handle == null) {
-      c.replyTo().tell(new AgentReport.Stopped(c.vmId()));
-      return;
-    }
-    if (busy.contains(c.vmId())) return;
-    work(c.vmId(), () -> {
-      driver.stop(handle);
-      return handle;
-    }, (h, error) -> {
-      if (error != null) {
-        c.replyTo().tell(new AgentReport.StopFailed(c.vmId(), error.getMessage()));
+      if (departed.get(c.vmId()) instanceof AgentReport.Migrated moved) {
+        // The stop came while the VM was migrating away and the migration won: stop it where it went.
+        context.getLog().info("VM {}: migrated to node {} before the stop; passing the stop on", c.vmId(), moved.targetNodeId());
+        AgentLookup.find(context.getSystem(), moved.targetNodeId(), settings.lookupTimeout()).whenComplete((target, error) -> {
+          if (error == null) target.tell(c);
+          else c.replyTo().tell(new AgentReport.StopFailed(c.vmId(), c.attempt(), "VM " + c.vmId() + " moved to node "
+              + moved.targetNodeId() + " whose agent cannot be reached to stop it: " + rootMessage(error)));
+        });
         return;
       }
-      AgentReport done = new AgentReport.Stopped(c.vmId());
+      c.replyTo().tell(new AgentReport.Stopped(c.vmId(), c.attempt()));
+      return;
+    }
+    VmHandle stopping = handle;
+    work(c.vmId(), () -> {
+      driver.stop(stopping);
+      return stopping;
+    }, (h, error) -> {
+      if (error != null) {
+        c.replyTo().tell(new AgentReport.StopFailed(c.vmId(), c.attempt(), error.getMessage()));
+        return;
+      }
+      AgentReport.Outcome done = new AgentReport.Stopped(c.vmId(), c.attempt());
       forget(c.vmId(), done);
       c.replyTo().tell(done);
     });
   }
 
-  private static String rootMessage(Throwable error) {
+  static String rootMessage(Throwable error) {
     Throwable t = error;
     while (t.getCause() != null && t.getCause() != t) t = t.getCause();
     return t.getMessage() == null ? t.toString() : t.getMessage();

@@ -45,7 +45,11 @@ public interface HypervisorDriver {
    * {@code targetUri} ({@link Incoming#uri()}), reporting progress as it goes. Returns when
    * the migration completed (the source is then stopped) or failed (the source runs on). A
    * migration that has not converged by {@code params.deadline()} is switched to post-copy if
-   * allowed, otherwise cancelled.
+   * allowed, otherwise cancelled. After a completed migration the source is left paused: the
+   * caller stops it with {@link #stop} once the target runs the guest ({@link #awaitIncoming}),
+   * so that a target that fails to take over does not leave the guest nowhere. A migration that
+   * failed after post-copy began leaves the source paused too ({@link MigrationOutcome#guestLost()}):
+   * its memory is stale and it must never run again.
    */
   MigrationOutcome migrate(VmHandle source, String targetUri, MigrationParams params, MigrationListener listener);
 
@@ -68,6 +72,16 @@ public interface HypervisorDriver {
    * @throws HypervisorException if the VM is gone or the handle's version is not understood
    */
   VmHandle reattach(VmHandle saved);
+
+  /**
+   * Completes when this incarnation's hypervisor process ends, however it ends; never completes
+   * for a driver without processes. The agent reports an exit that was not
+   * {@linkplain VmExit#deliberate() deliberate} at once, so that no VM stays recorded running
+   * without its process.
+   */
+  default java.util.concurrent.CompletionStage<VmExit> whenExited(VmHandle handle) {
+    return new java.util.concurrent.CompletableFuture<>();
+  }
 
   /**
    * Lets go of every VM without stopping it (closes control connections), as an agent that exits

@@ -1,6 +1,7 @@
 package io.ferry.nodeagent.driver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -79,6 +80,8 @@ public abstract class HypervisorDriverContract {
       assertTrue(outcome.transferredBytes() > 0, "bytes " + outcome.transferredBytes());
       VmHandle moved = b.awaitIncoming(target, Duration.ofSeconds(20));
       assertEquals(VmStatus.RUNNING, b.inspect(moved));
+      assertNotEquals(VmStatus.RUNNING, a.inspect(source), "the source waits, paused, until the target is confirmed");
+      a.stop(source);
       assertEquals(VmStatus.GONE, a.inspect(source));
       assertFalse(progress.isEmpty());
       assertEquals(100, progress.get(progress.size() - 1));

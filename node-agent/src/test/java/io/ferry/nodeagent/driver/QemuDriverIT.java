@@ -151,4 +151,32 @@ class QemuDriverIT extends HypervisorDriverContract {
     }
   }
 
+  /** A QEMU killed behind the driver's back is news: its exit is reported, with how it ended, and reaped. */
+  @Test
+  void aKilledQemuIsReportedAsAnExitNobodyAskedForAndLeavesNoZombie() throws Exception {
+    VmHandle vm = a.start(launch("crash"));
+    awaitGuest(vm);
+    var exit = a.whenExited(vm).toCompletableFuture();
+    assertFalse(exit.isDone(), "a running QEMU has not exited");
+    ProcessHandle.of(vm.pid()).orElseThrow().destroyForcibly();
+    VmExit how = exit.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertFalse(how.deliberate(), how.description());
+    assertTrue(how.description().contains("killed by signal 9"), how.description());
+    assertTrue(how.description().contains("pid " + vm.pid()), how.description());
+    Path stat = Path.of("/proc/" + vm.pid() + "/stat");
+    assertFalse(Files.exists(stat) && Files.readString(stat).contains(") Z "), "QEMU " + vm.pid() + " is a zombie");
+    assertEquals(VmStatus.GONE, a.inspect(vm));
+    a.stop(vm);
+  }
+
+  @Test
+  void aQemuTheDriverStopsExitsDeliberately() throws Exception {
+    VmHandle vm = a.start(launch("quit"));
+    awaitGuest(vm);
+    var exit = a.whenExited(vm).toCompletableFuture();
+    a.stop(vm);
+    VmExit how = exit.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(how.deliberate(), how.description());
+  }
+
 }

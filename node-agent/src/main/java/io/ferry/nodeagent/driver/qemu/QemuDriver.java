@@ -12,6 +12,7 @@ import io.ferry.nodeagent.driver.SuspendOutcome;
 import io.ferry.nodeagent.driver.VmHandle;
 import io.ferry.nodeagent.driver.VmLaunch;
 import io.ferry.nodeagent.driver.VmStatus;
+import io.ferry.nodeagent.driver.VmExit;
 import io.ferry.nodeagent.qmp.QmpClient;
 import io.ferry.nodeagent.qmp.QmpException;
 import java.io.IOException;
@@ -116,7 +117,7 @@ public final class QemuDriver implements HypervisorDriver {
         Map.of("qmp", command.qmpSocket().toString(), "console", command.console().toString(),
             "stderr", command.stderr().toString(), "overlay", overlay.toString()));
     QmpClient qmp = connect(handle, process.toHandle(), command);
-    live.put(handle.instance(), new QemuVm(handle, process.toHandle(), qmp));
+    live.put(handle.instance(), new QemuVm(handle, process.toHandle(), qmp, process));
     if (incoming != null && params.postCopy()) {
       setCapabilities(handle, params);
     }
@@ -182,6 +183,7 @@ public final class QemuDriver implements HypervisorDriver {
   @Override
   public void stop(VmHandle handle) {
     QemuVm vm = live.remove(handle.instance());
+    if (vm != null) vm.stopping = true;
     ProcessHandle process = vm != null ? vm.process : ProcessHandle.of(handle.pid()).filter(p -> QemuCommand.isOurs(p, handle)).orElse(null);
     if (process == null || !process.isAlive()) return;
     if (vm != null && vm.qmp.isOpen()) {
@@ -238,9 +240,7 @@ public final class QemuDriver implements HypervisorDriver {
         "max-bandwidth", params.maxBandwidthBytesPerSec(), "downtime-limit", params.downtimeLimitMs()));
     vm.cancelRequested = false;
     vm.qmp.execute("migrate", Map.of("uri", targetUri));
-    MigrationOutcome outcome = QemuMigration.follow(vm, params, new ProgressTracker(listener), "migration to " + targetUri);
-    if (outcome.completed()) stop(source);
-    return outcome;
+    return QemuMigration.follow(vm, params, new ProgressTracker(listener), "migration to " + targetUri);
   }
 
   private void setCapabilities(VmHandle handle, MigrationParams params) {
@@ -273,7 +273,11 @@ public final class QemuDriver implements HypervisorDriver {
       try {
         status = vm.qmp.execute("query-status").path("status").asText();
       } catch (QmpException.ConnectionLost e) {
-        continue; // the process check above explains it
+        // The process check above explains it once QEMU has finished exiting; until then, wait.
+        if (System.nanoTime() > deadline) throw new HypervisorException("VM " + handle.vmId()
+            + ": lost QEMU's QMP connection while " + what + ": " + e.getMessage(), e);
+        sleep(POLL_MS);
+        continue;
       }
       if (status.equals("running")) return;
       if (status.equals("paused")) {
@@ -324,9 +328,19 @@ public final class QemuDriver implements HypervisorDriver {
         .orElseThrow(() -> new HypervisorException("cannot re-attach VM " + saved.vmId() + ": its QEMU (pid "
             + saved.pid() + ") is gone"));
     QmpClient qmp = QmpClient.connect(Path.of(saved.attribute("qmp")), settings.qmpTimeout());
-    live.put(saved.instance(), new QemuVm(saved, process, qmp));
+    live.put(saved.instance(), new QemuVm(saved, process, qmp, null));
     log.info("VM {}: re-attached to QEMU pid {}", saved.vmId(), saved.pid());
     return saved;
+  }
+
+  @Override
+  public java.util.concurrent.CompletionStage<VmExit> whenExited(VmHandle handle) {
+    QemuVm vm = live.get(handle.instance());
+    if (vm == null) {
+      return java.util.concurrent.CompletableFuture.completedFuture(new VmExit(true, "VM " + handle.vmId()
+          + " (" + handle.instance() + ") is not run by this agent"));
+    }
+    return vm.exit;
   }
 
   @Override
