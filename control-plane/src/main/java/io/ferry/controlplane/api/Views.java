@@ -27,7 +27,7 @@ public final class Views {
     var f = s.facts();
     var spec = f.spec();
     String migratingTo = s instanceof VmState.Migrating m ? m.target().nodeId() : null;
-    String reason = s instanceof VmState.Failed failed ? failed.reason() : null;
+    String reason = s instanceof VmState.Failed failed ? failed.reason() : s instanceof VmState.Lost lost ? lost.reason() : null;
     return new VmView(f.vmId(), spec.owner(), s.stage(), spec.flavour().name(), spec.flavour().vcpus(),
         spec.flavour().memoryMiB(), spec.image(), spec.mode().name().toLowerCase(),
         f.placement() == null ? null : f.placement().timeslotId(), f.placement() == null ? null : f.placement().nodeId(),

@@ -12,6 +12,7 @@ import io.ferry.journal.vm.Flavour;
 import io.ferry.journal.vm.Placement;
 import io.ferry.journal.vm.VmMode;
 import io.ferry.journal.vm.VmSpec;
+import io.ferry.journal.vm.VmEvent;
 import io.ferry.journal.vm.VmState;
 import java.time.Duration;
 import java.util.Comparator;
@@ -32,8 +33,13 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
+import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.util.ByteString;
+import org.apache.pekko.pattern.StatusReply;
 
 /** {@code /v1/vms}: create, list, show, migrate, suspend, resume, stop, delete. */
 final class VmApi extends ApiSupport {
@@ -49,12 +55,15 @@ final class VmApi extends ApiSupport {
   private final ActorSystem<?> system;
   private final Entities entities;
   private final Catalog catalog;
+  private final CassandraReadJournal journal;
 
   VmApi(ActorSystem<?> system, Users users, Entities entities, Catalog catalog, Duration askTimeout) {
     super(users, askTimeout);
     this.system = system;
     this.entities = entities;
     this.catalog = catalog;
+    this.journal = PersistenceQuery.get(Adapter.toClassic(system))
+        .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
   }
 
   Route route(Users.User user) {
@@ -73,12 +82,14 @@ final class VmApi extends ApiSupport {
             path("suspend", () -> post(() -> parameterOptional("watch", watch -> {
               CompletionStage<VmState> started = owned(user, id).thenCompose(s -> entities.vm(id,
                   r -> new Vm.SuspendVm(id + "-" + System.currentTimeMillis() + ".state", Cause.user(user.name()), r)));
-              return watched(id, started, watch.map(Boolean::parseBoolean).orElse(false), s -> s instanceof VmState.Suspending, null);
+              return watched(id, started, watch.map(Boolean::parseBoolean).orElse(false), s -> s instanceof VmState.Suspending,
+                  (first, s) -> s instanceof VmState.Suspended, null);
             }))),
             path("resume", () -> post(() -> parameterOptional("watch", watch -> body(Resume.class, body -> {
-              CompletionStage<VmState> started = owned(user, id).thenCompose(s -> reserve(user, body.timeslot(), s))
-                  .thenCompose(p -> entities.vm(id, r -> new Vm.ResumeVm(p, Cause.user(user.name()), r)));
-              return watched(id, started, watch.map(Boolean::parseBoolean).orElse(false), s -> s instanceof VmState.Resuming, null);
+              CompletionStage<VmState> started = owned(user, id).thenCompose(s -> placed(user, body.timeslot(), s,
+                  p -> entities.vm(id, r -> new Vm.ResumeVm(p, Cause.user(user.name()), r))));
+              return watched(id, started, watch.map(Boolean::parseBoolean).orElse(false), s -> s instanceof VmState.Resuming,
+                  (first, s) -> s instanceof VmState.Running, null);
             })))),
             path("stop", () -> post(() -> respond(owned(user, id)
                 .thenCompose(s -> entities.vm(id, r -> new Vm.StopVm(Cause.user(user.name()), r)))
@@ -107,8 +118,8 @@ final class VmApi extends ApiSupport {
     CompletionStage<VmState> created = entities.vm(id, r -> new Vm.CreateVm(new VmSpec(user.name(), flavour, body.image(), mode),
         Cause.user(user.name()), r));
     if (body.timeslot() != null) {
-      created = created.thenCompose(s -> reserve(user, body.timeslot(), s))
-          .thenCompose(p -> entities.vm(id, r -> new Vm.PlaceVm(p, Cause.user(user.name()), r)));
+      created = created.thenCompose(s -> placed(user, body.timeslot(), s,
+          p -> entities.vm(id, r -> new Vm.PlaceVm(p, Cause.user(user.name()), r))));
     }
     return created.thenApply(s -> {
       catalog.created(s);
@@ -130,24 +141,31 @@ final class VmApi extends ApiSupport {
         ? Source.<Object>actorRef(m -> java.util.Optional.empty(), m -> java.util.Optional.empty(), 256, OverflowStrategy.dropHead()).preMaterialize(system)
         : null;
     ActorRef<MigrationProgress> progressTo = progress == null ? null : Adapter.toTyped(progress.first());
-    CompletionStage<VmState> started = owned(user, id).thenCompose(s -> reserve(user, body.timeslot(), s))
-        .thenCompose(p -> entities.vm(id, r -> new Vm.MigrateVm(p, settings, progressTo, Cause.user(user.name()), r)));
-    return watched(id, started, watch, s -> s instanceof VmState.Migrating, progress == null ? null : progress.second());
+    CompletionStage<VmState> started = owned(user, id).thenCompose(s -> placed(user, body.timeslot(), s,
+        p -> entities.vm(id, r -> new Vm.MigrateVm(p, settings, progressTo, Cause.user(user.name()), r))));
+    return watched(id, started, watch, s -> s instanceof VmState.Migrating,
+        (first, s) -> s instanceof VmState.Running && first instanceof VmState.Migrating m && m.target().equals(s.facts().placement()),
+        progress == null ? null : progress.second());
   }
 
   /**
    * Answers 202 with the VM, or with {@code watch}, streams NDJSON: progress lines
    * ({@code {"type":"progress","percent":…}}) while the VM is {@code inFlight}, then
-   * {@code {"type":"done","vm":{…}}}.
+   * {@code {"type":"done","outcome":"succeeded"|"failed","reason":…,"vm":{…}}}: the operation
+   * succeeded if {@code succeeded} holds of the state it began in and the state it ended in;
+   * otherwise the reason is the failure the journal recorded after the operation's attempt.
    */
   private Route watched(String id, CompletionStage<VmState> started, boolean watch, Predicate<VmState> inFlight,
-      Source<Object, NotUsed> progress) {
+      java.util.function.BiPredicate<VmState, VmState> succeeded, Source<Object, NotUsed> progress) {
     if (!watch) return respond(started.thenApply(s -> json(202, Views.vm(s))));
     return respond(started.thenApply(first -> {
       Source<String, NotUsed> done = Source.tick(Duration.ofMillis(200), Duration.ofMillis(200), "tick")
           .mapAsync(1, t -> entities.vm(id, Vm.GetVm::new))
           .filter(s -> !inFlight.test(s)).take(1)
-          .map(s -> ApiJson.write(Map.of("type", "done", "vm", Views.vm(s))))
+          .mapAsync(1, s -> succeeded.test(first, s)
+              ? CompletableFuture.completedFuture(doneLine("succeeded", null, s))
+              : failureAfter(first).thenApply(reason -> doneLine("failed", reason != null ? reason
+                  : "it ended " + s.stage() + " instead", s)))
           .mapMaterializedValue(c -> NotUsed.getInstance());
       Source<String, NotUsed> lines = Source.single(ApiJson.write(Map.of("type", "started", "vm", Views.vm(first))));
       Source<String, NotUsed> ticks = progress == null ? done : progress
@@ -160,6 +178,40 @@ final class VmApi extends ApiSupport {
     }));
   }
 
+  private static String doneLine(String outcome, String reason, VmState s) {
+    Map<String, Object> line = new java.util.LinkedHashMap<>();
+    line.put("type", "done");
+    line.put("outcome", outcome);
+    if (reason != null) line.put("reason", reason);
+    line.put("vm", Views.vm(s));
+    return ApiJson.write(line);
+  }
+
+  /**
+   * The reason of the first failure the journal holds after the event that began {@code first}'s
+   * attempt (attempt "aN" is begun by event N), or {@code null} if there is none.
+   */
+  private CompletionStage<String> failureAfter(VmState first) {
+    String attempt = first.facts().attempt();
+    if (attempt == null || !attempt.matches("a\\d+")) return CompletableFuture.completedFuture(null);
+    long begun = Long.parseLong(attempt.substring(1));
+    return journal.currentEventsByPersistenceId(PersistenceId.of(Vm.ENTITY_KEY.name(), first.vmId()).id(), begun + 1, Long.MAX_VALUE)
+        .map(e -> failureReason(e.event()))
+        .filter(java.util.Objects::nonNull)
+        .runWith(Sink.headOption(), system)
+        .thenApply(r -> r.orElse(null));
+  }
+
+  private static String failureReason(Object event) {
+    if (event instanceof VmEvent.VmMigrationFailed e) return e.reason();
+    if (event instanceof VmEvent.VmSuspendFailed e) return e.reason();
+    if (event instanceof VmEvent.VmResumeFailed e) return e.reason();
+    if (event instanceof VmEvent.VmFailed e) return e.reason();
+    if (event instanceof VmEvent.VmLost e) return "the VM was lost: " + e.reason();
+    if (event instanceof VmEvent.VmStopRequested e) return "the VM was asked to stop meanwhile";
+    return null;
+  }
+
   /** The VM, if it exists and the user may see it; a 404 either way otherwise (no existence leak). */
   private CompletionStage<VmState> owned(Users.User user, String id) {
     return entities.vm(id, Vm.GetVm::new).thenApply(s -> {
@@ -169,6 +221,25 @@ final class VmApi extends ApiSupport {
       }
       return s;
     });
+  }
+
+  /**
+   * Reserves room on the timeslot, then asks the VM to use it; if the VM refuses (its stage does
+   * not allow the step), the room is given back, so a refused request leaves nothing reserved. A
+   * VM that did not answer in time may have taken the room: it keeps it (the VM frees it when the
+   * step ends without using it).
+   */
+  private CompletionStage<VmState> placed(Users.User user, String timeslotId, VmState vm,
+      java.util.function.Function<Placement, CompletionStage<VmState>> use) {
+    return reserve(user, timeslotId, vm).thenCompose(p -> use.apply(p).handle((s, error) -> {
+      if (error == null) return CompletableFuture.completedFuture(s);
+      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (!(cause instanceof StatusReply.ErrorMessage)) return CompletableFuture.<VmState>failedFuture(error);
+      entities.timeslot(p.timeslotId(), r -> new Timeslot.FreeCapacity(vm.vmId(), r))
+          .whenComplete(Entities.logFailure(org.slf4j.LoggerFactory.getLogger(VmApi.class),
+              "giving back the room of VM " + vm.vmId() + " on timeslot " + p.timeslotId()));
+      return CompletableFuture.<VmState>failedFuture(error);
+    }).thenCompose(f -> f));
   }
 
   /** Reserves room for the VM on one of the user's active timeslots and returns where it goes. */

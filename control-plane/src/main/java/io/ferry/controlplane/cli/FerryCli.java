@@ -71,21 +71,27 @@ public final class FerryCli implements Callable<Integer> {
   static final String[] VM_COLUMNS = {"id", "owner", "stage", "flavour", "image", "node", "timeslot", "reason"};
   static final String[] SLOT_COLUMNS = {"id", "owner", "stage", "backend", "node", "cores", "freeCores", "end", "vms"};
 
-  /** Follows a watch stream: progress bar, then the final VM. */
+  /**
+   * Follows a watch stream: progress bar, then the final VM, then the outcome: an operation that
+   * failed prints its reason and exits 1, whatever stage the VM is left in (a failed suspend
+   * leaves it Running).
+   */
   static int watch(FerryCli root, String path, Object body, String what) {
-    JsonNode[] last = new JsonNode[1];
+    JsonNode[] done = new JsonNode[1];
     root.api().stream("POST", path, body, line -> {
       switch (line.path("type").asText()) {
         case "progress" -> Output.progress(line.path("percent").asInt(), what);
-        case "done" -> last[0] = line.path("vm");
+        case "done" -> done[0] = line;
         default -> { }
       }
       return true;
     });
-    if (last[0] == null) throw new CliFailure(CliFailure.FAILED, "the server ended the stream before " + what + " finished; check `ferry vm show`");
-    Output.print(System.out, root.output, last[0], VM_COLUMNS);
-    String stage = last[0].path("stage").asText();
-    return stage.equals("Failed") ? CliFailure.FAILED : 0;
+    if (done[0] == null) throw new CliFailure(CliFailure.FAILED, "the server ended the stream before " + what + " finished; check `ferry vm show`");
+    JsonNode vm = done[0].path("vm");
+    Output.print(System.out, root.output, vm, VM_COLUMNS);
+    boolean failed = done[0].has("outcome") ? done[0].path("outcome").asText().equals("failed") : vm.path("stage").asText().equals("Failed");
+    if (!failed) return 0;
+    throw new CliFailure(CliFailure.FAILED, what + " failed: " + done[0].path("reason").asText("the VM is " + vm.path("stage").asText()));
   }
 
   @Command(name = "vm", mixinStandardHelpOptions = true, description = "Create, list, show, migrate, suspend, resume, stop and delete VMs.")

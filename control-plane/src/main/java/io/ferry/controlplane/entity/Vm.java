@@ -261,7 +261,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .on(StopVm.class, Set.of(VmState.Stopping.class, VmState.Stopped.class), (s, c) -> Decision.unchanged())
         .on(ReportStopped.class, Set.of(VmState.Stopping.class), ofAttempt((s, c) -> Decision.persist(
             new VmStopped(vmId, Cause.system("the guest stopped"), clock.instant()))))
-        .on(ReportFailed.class, VmFailed.class, ofAttempt((s, c) -> Decision.persist(new VmFailed(vmId, c.reason(), clock.instant()))))
+        .on(ReportFailed.class, Set.of(VmState.Placed.class, VmState.Starting.class, VmState.Stopping.class), ofAttempt((s, c) -> Decision.persist(new VmFailed(vmId, c.reason(), clock.instant()))))
         .on(ReportExited.class, VmLost.class, this::exited)
         .on(ReportLost.class, VmLost.class, this::lost)
         .on(DeleteVm.class, VmDeleted.class, (s, c) -> Decision.persist(new VmDeleted(vmId, c.cause(), clock.instant())))

@@ -152,6 +152,28 @@ class CliIT {
     assertEquals(0, run(null, "vm", "migrate", "--help").exit());
   }
 
+  /**
+   * Finding 6 of "a core that never lies": a suspend that failed printed the VM as Running and
+   * exited 0. The VM below runs (as its journal says) on a node whose agent is gone, so the
+   * suspend really fails: the CLI prints the VM, the reason, and exits 1.
+   */
+  @Test
+  @Order(2)
+  void aSuspendThatFailsExitsNonZeroWithTheReason() throws Exception {
+    String vm = "orphan-" + api.run;
+    Instant t = Instant.now().minusSeconds(60);
+    write("Vm|" + vm, List.of(
+        new VmRequested(vm, new VmSpec(api.alice, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(api.alice), t),
+        new VmPlaced(vm, new Placement("ts-gone-" + api.run, "n-gone"), Cause.user(api.alice), t.plusSeconds(1), "a2"),
+        new VmStarting(vm, t.plusSeconds(2)),
+        new VmStarted(vm, t.plusSeconds(3))));
+    Run suspend = run(api.aliceToken, "vm", "suspend", vm);
+    assertEquals(1, suspend.exit(), suspend.out() + suspend.err());
+    assertTrue(suspend.err().contains("suspending " + vm + " failed"), suspend.err());
+    assertTrue(suspend.err().contains("n-gone"), "the reason names the node: " + suspend.err());
+    assertTrue(suspend.out().contains("Running"), "the VM is shown as it is: " + suspend.out());
+  }
+
   @Test
   @Order(3)
   void anInjectedViolationMakesAuditVerifyFailNamingIt() throws Exception {

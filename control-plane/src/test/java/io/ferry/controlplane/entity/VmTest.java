@@ -103,7 +103,7 @@ class VmTest {
     m.put(VmState.Resuming.class, concat(m.get(VmState.Suspended.class), r -> new ResumeVm(B, USER, r)));
     m.put(VmState.Stopping.class, concat(running, r -> new StopVm(USER, r)));
     m.put(VmState.Stopped.class, concat(m.get(VmState.Stopping.class), r -> new ReportStopped(cur(), r)));
-    m.put(VmState.Failed.class, concat(running, r -> new ReportFailed(cur(), "qemu exited", r)));
+    m.put(VmState.Failed.class, concat(m.get(VmState.Starting.class), r -> new ReportFailed(cur(), "qemu exited", r)));
     m.put(VmState.Lost.class, concat(running, r -> new ReportLost("node-a", "its node was lost", r)));
     m.put(VmState.Deleted.class, concat(m.get(VmState.Stopped.class), r -> new DeleteVm(USER, r)));
     return m;
@@ -146,7 +146,6 @@ class VmTest {
     commands.put("ReportSuspendFailed", r -> new ReportSuspendFailed(cur(), "disk full", r)); expected.put("ReportSuspendFailed", VmSuspendFailed.class);
     commands.put("ReportResumed", r -> new ReportResumed(cur(), r)); expected.put("ReportResumed", VmResumed.class);
     commands.put("ReportResumeFailed", r -> new ReportResumeFailed(cur(), "bad image", r)); expected.put("ReportResumeFailed", VmResumeFailed.class);
-    commands.put("ReportFailed", r -> new ReportFailed(cur(), "qemu exited", r)); expected.put("ReportFailed", VmFailed.class);
     commands.put("DeleteVm", r -> new DeleteVm(USER, r)); expected.put("DeleteVm", VmDeleted.class);
 
     for (Class<? extends VmState> stage : PATHS.keySet()) {
@@ -286,6 +285,19 @@ class VmTest {
     }
   }
 
+  /**
+   * A start or stop that failed fails the VM only while that step is in flight: a late failure
+   * of the start (an agent lookup that timed out) must not fail a VM that runs.
+   */
+  @Test
+  void aStepFailureCountsOnlyWhileTheStepIsInFlight() {
+    for (var stage : List.of(VmState.Placed.class, VmState.Starting.class, VmState.Stopping.class)) {
+      assertInstanceOf(VmState.Failed.class, run(at(stage), r -> new ReportFailed(cur(), "qemu exited", r)).getValue(), stage.getSimpleName());
+    }
+    var running = at(VmState.Running.class);
+    assertRejected(run(running, r -> new ReportFailed(cur(), "the agent could not be reached in time", r)), "is Running");
+  }
+
   @Test
   void aVmThatRunsNowhereStopsAtOnce() {
     for (var stage : List.of(VmState.Requested.class, VmState.Suspended.class, VmState.Lost.class, VmState.Failed.class)) {
@@ -358,7 +370,9 @@ class VmTest {
     assertFalse(freed.contains(id + "@slot-a"), "not while migrating");
     run(vm, r -> new ReportMigrated(cur(), new MigrationStats(1, 1, 1), r));
     assertTrue(freed.contains(id + "@slot-a"), freed.toString());
-    run(vm, r -> new ReportFailed(cur(), "qemu died", r));
+    run(vm, r -> new MigrateVm(A, USER, r));
+    run(vm, r -> new ReportMigrationFailed(cur(), "post-copy failed", true, r));
+    assertInstanceOf(VmState.Failed.class, vm.getState());
     assertTrue(freed.contains(id + "@slot-b"), "a failed VM holds no room: " + freed);
   }
 
