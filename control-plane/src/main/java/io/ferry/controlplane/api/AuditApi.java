@@ -46,14 +46,7 @@ final class AuditApi extends ApiSupport {
 
   Route route(Users.User user) {
     return pathPrefix("audit", () -> concat(
-        path(PathMatchers.segment("vms").slash(PathMatchers.segment()), id -> get(() -> parameterOptional("at", at ->
-            respond(safely(() -> entries("Vm|" + id)).thenApply(entries -> {
-              Instant when = time(at);
-              String owner = entries.isEmpty() ? null : ((VmEvent.VmRequested) entries.get(0).event()).spec().owner();
-              if (owner == null || (!user.admin() && !owner.equals(user.name()))) throw ApiError.notFound("VM " + id + " not found");
-              var state = Replay.vmStateAt(id, entries, when);
-              return json(200, new Timeline("vm", id, when, state.facts().spec() == null ? null : Views.vm(state), Replay.vmTimeline(id, entries)));
-            }))))),
+        path(PathMatchers.segment("vms").slash(PathMatchers.segment()), given -> vmTimeline(user, VmIds.qualified(user, given))),
         path(PathMatchers.segment("timeslots").slash(PathMatchers.segment()), id -> get(() -> parameterOptional("at", at ->
             respond(safely(() -> entries("Timeslot|" + id)).thenApply(entries -> {
               Instant when = time(at);
@@ -66,6 +59,17 @@ final class AuditApi extends ApiSupport {
         path("verify", () -> get(() -> {
           if (!user.admin()) return complete(problem(403, "forbidden", "audit verify reads the whole journal: it needs an admin token"));
           return respond(verify().thenApply(v -> json(200, v)));
+        }))));
+  }
+
+  private Route vmTimeline(Users.User user, String id) {
+    return get(() -> parameterOptional("at", at ->
+        respond(safely(() -> entries("Vm|" + id)).thenApply(entries -> {
+          Instant when = time(at);
+          String owner = entries.isEmpty() ? null : ((VmEvent.VmRequested) entries.get(0).event()).spec().owner();
+          if (owner == null || (!user.admin() && !owner.equals(user.name()))) throw ApiError.notFound("VM " + id + " not found");
+          var state = Replay.vmStateAt(id, entries, when);
+          return json(200, new Timeline("vm", id, when, state.facts().spec() == null ? null : Views.vm(state), Replay.vmTimeline(id, entries)));
         }))));
   }
 

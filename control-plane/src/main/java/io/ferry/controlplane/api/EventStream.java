@@ -87,7 +87,8 @@ public final class EventStream {
         })
         .mapAsync(4, p -> owner(p.second().first(), p.second().second()).thenApply(owner -> envelope(p.first(), p.second().first(), p.second().second(), owner)))
         .filter(e -> user.admin() || (e.owner() != null && e.owner().equals(user.name())))
-        .filter(e -> filter.entityId() == null || filter.entityId().equals(e.entityId()))
+        .filter(e -> filter.entityId() == null || filter.entityId().equals(e.entityId())
+            || (e.entityType().equals(Tags.VM) && VmIds.qualified(user, filter.entityId()).equals(e.entityId())))
         .filter(e -> filter.eventTypes() == null || filter.eventTypes().isEmpty() || filter.eventTypes().contains(e.eventType()));
   }
 

@@ -72,7 +72,11 @@ final class VmApi extends ApiSupport {
             get(() -> complete(json(200, catalog.vms(user.admin() ? null : user.name()).stream().map(Views::vm)
                 .sorted(Comparator.comparing(Views.VmView::id)).collect(Collectors.toList())))),
             post(() -> body(CreateVm.class, body -> respond(safely(() -> create(user, body))))))),
-        pathPrefix(PathMatchers.segment(), id -> concat(
+        pathPrefix(PathMatchers.segment(), given -> vm(user, VmIds.qualified(user, given)))));
+  }
+
+  private Route vm(Users.User user, String id) {
+    return concat(
             pathEnd(() -> concat(
                 get(() -> respond(owned(user, id).thenApply(s -> json(200, Views.vm(s))))),
                 delete(() -> respond(owned(user, id).thenCompose(s -> entities.vm(id, r -> new Vm.DeleteVm(Cause.user(user.name()), r)))
@@ -93,7 +97,7 @@ final class VmApi extends ApiSupport {
             })))),
             path("stop", () -> post(() -> respond(owned(user, id)
                 .thenCompose(s -> entities.vm(id, r -> new Vm.StopVm(Cause.user(user.name()), r)))
-                .thenApply(s -> json(202, Views.vm(s))))))))));
+                .thenApply(s -> json(202, Views.vm(s)))))));
   }
 
   private CompletionStage<HttpResponse> create(Users.User user, CreateVm body) {
@@ -111,10 +115,12 @@ final class VmApi extends ApiSupport {
     } catch (IllegalArgumentException e) {
       throw ApiError.badRequest("unknown mode '" + body.mode() + "'; choose static or dynamic");
     }
-    String id = body.id() == null ? "vm-" + UUID.randomUUID().toString().substring(0, 8) : body.id();
-    if (!id.matches("[a-z0-9][a-z0-9-]{0,62}")) {
-      throw ApiError.badRequest("VM id '" + id + "' is not valid: lower-case letters, digits and '-', at most 63");
+    String name = body.id() == null ? "vm-" + UUID.randomUUID().toString().substring(0, 8) : body.id();
+    if (!name.matches(VmIds.NAME)) {
+      throw ApiError.badRequest("VM name '" + name + "' is not valid: lower-case letters, digits and '-', at most 63"
+          + " (Ferry makes the VM's id from your user name and it: " + VmIds.of(user.name(), "NAME") + ")");
     }
+    String id = VmIds.of(user.name(), name);
     CompletionStage<VmState> created = entities.vm(id, r -> new Vm.CreateVm(new VmSpec(user.name(), flavour, body.image(), mode),
         Cause.user(user.name()), r));
     if (body.timeslot() != null) {

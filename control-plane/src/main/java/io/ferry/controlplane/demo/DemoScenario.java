@@ -1,5 +1,6 @@
 package io.ferry.controlplane.demo;
 
+import io.ferry.controlplane.api.VmIds;
 import com.typesafe.config.ConfigFactory;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
@@ -125,7 +126,7 @@ public final class DemoScenario implements Callable<Integer> {
   private void run(ActorSystem<?> system) {
     String run = UUID.randomUUID().toString().substring(0, 6);
     String s1 = "slot1-" + run, s2 = "slot2-" + run;
-    String vm = "vm-" + run;
+    String vm = VmIds.of(user, "vm-" + run);
     Cause alice = Cause.user(user);
     Instant now = Instant.now();
 

@@ -1,5 +1,6 @@
 package io.ferry.controlplane.demo;
 
+import io.ferry.controlplane.api.VmIds;
 import com.typesafe.config.ConfigFactory;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
@@ -101,7 +102,7 @@ public final class FerryDemo implements Callable<Integer> {
     String first = request();
     TimeslotState active = Poll.until("timeslot " + first + " to be active", 180, () -> await(entities.timeslot(first, Timeslot.GetTimeslot::new)), s -> s instanceof TimeslotState.Active);
     say("timeslot " + first + " is active on node " + active.facts().nodeId() + " until " + active.facts().end());
-    String vm = "demo-" + UUID.randomUUID().toString().substring(0, 6);
+    String vm = VmIds.of(user, "demo-" + UUID.randomUUID().toString().substring(0, 6));
     await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(user), r)));
     await(entities.timeslot(first, r -> new Timeslot.ReserveCapacity(new Reservation(vm, 1, 128), r)));
     await(entities.vm(vm, r -> new Vm.PlaceVm(new Placement(first, active.facts().nodeId()), Cause.user(user), r)));

@@ -80,8 +80,9 @@ class ApiIT {
   @Test
   void aUserSeesAndControlsOnlyTheirOwnVms() {
     String id = created(api.aliceToken, "{\"flavour\":\"small\",\"image\":\"tiny\",\"id\":\"own-" + api.run + "\"}").path("id").asText();
-    assertEquals("own-" + api.run, id);
-    assertProblem(api.call("POST", "/v1/vms", api.aliceToken, "{\"flavour\":\"small\",\"image\":\"tiny\",\"id\":\"" + id + "\"}"), 409, "already exists");
+    assertEquals(api.alice + ".own-" + api.run, id, "a VM's id is its owner's name and the name given");
+    assertProblem(api.call("POST", "/v1/vms", api.aliceToken, "{\"flavour\":\"small\",\"image\":\"tiny\",\"id\":\"own-" + api.run + "\"}"), 409, "already exists");
+    assertEquals(id, api.call("GET", "/v1/vms/own-" + api.run, api.aliceToken, null).json().path("id").asText(), "a bare name is the caller's own");
     JsonNode shown = api.call("GET", "/v1/vms/" + id, api.aliceToken, null).json();
     assertEquals("Requested", shown.path("stage").asText());
     assertEquals(api.alice, shown.path("owner").asText());
@@ -95,13 +96,33 @@ class ApiIT {
     assertTrue(all.findValuesAsText("id").contains(id));
 
     ApiHarness.Reply other = api.call("GET", "/v1/vms/" + id, api.bobToken, null);
-    ApiHarness.Reply missing = api.call("GET", "/v1/vms/nobody-" + api.run, api.bobToken, null);
+    String nobody = api.alice + ".nobody-" + api.run;
+    ApiHarness.Reply missing = api.call("GET", "/v1/vms/" + nobody, api.bobToken, null);
     assertProblem(other, 404, "not found");
     assertEquals(missing.status(), other.status());
-    assertEquals(missing.json().path("detail").asText().replace("nobody-" + api.run, id), other.json().path("detail").asText(), "no existence leak");
+    assertEquals(missing.json().path("detail").asText().replace(nobody, id), other.json().path("detail").asText(), "no existence leak");
     assertProblem(api.call("POST", "/v1/vms/" + id + "/stop", api.bobToken, "{}"), 404, "not found");
     assertProblem(api.call("DELETE", "/v1/vms/" + id, api.bobToken, null), 404, "not found");
     assertEquals(200, api.call("GET", "/v1/vms/" + id, api.adminToken, null).status(), "an admin sees it");
+  }
+
+  /**
+   * Finding 7 of "a core that never lies": creating a VM with another user's VM's id answered
+   * "409 … already exists (it is Running)". Ids are per user now: the same name is another VM,
+   * and nothing of the other user's shows.
+   */
+  @Test
+  void twoUsersMayNameTheirVmsAlikeAndNeitherLearnsOfTheOther() {
+    String name = "web-" + api.run;
+    String alices = created(api.aliceToken, "{\"flavour\":\"tiny\",\"image\":\"tiny\",\"id\":\"" + name + "\"}").path("id").asText();
+    JsonNode bobs = created(api.bobToken, "{\"flavour\":\"small\",\"image\":\"tiny\",\"id\":\"" + name + "\"}");
+    assertEquals(api.bob + "." + name, bobs.path("id").asText());
+    assertEquals("Requested", bobs.path("stage").asText());
+    assertEquals("small", api.call("GET", "/v1/vms/" + name, api.bobToken, null).json().path("flavour").asText(), "bob's own");
+    assertEquals("tiny", api.call("GET", "/v1/vms/" + name, api.aliceToken, null).json().path("flavour").asText(), "alice's own");
+    assertProblem(api.call("GET", "/v1/vms/" + alices, api.bobToken, null), 404, "not found");
+    assertProblem(api.call("POST", "/v1/vms", api.bobToken, "{\"flavour\":\"tiny\",\"image\":\"tiny\",\"id\":\"" + alices + "\"}"), 400,
+        "is not valid");
   }
 
   @Test

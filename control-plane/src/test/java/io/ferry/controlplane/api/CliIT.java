@@ -160,7 +160,7 @@ class CliIT {
   @Test
   @Order(2)
   void aSuspendThatFailsExitsNonZeroWithTheReason() throws Exception {
-    String vm = "orphan-" + api.run;
+    String vm = api.alice + ".orphan-" + api.run;
     Instant t = Instant.now().minusSeconds(60);
     write("Vm|" + vm, List.of(
         new VmRequested(vm, new VmSpec(api.alice, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(api.alice), t),
