@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import java.util.stream.Collectors;
@@ -41,24 +42,31 @@ public final class ControlPlane {
   public static final String SYSTEM_NAME = "ferry";
 
   /** By identity: actor systems compare equal by name, and tests run several named "ferry". */
-  private static final Map<ActorSystem<?>, CompletionStage<ServerBinding>> API_BINDINGS =
+  /**
+   * Each member's API binding, completed by its guardian once it has started everything before
+   * the API (sharding, the read side; slow while Cassandra warms up or a coordinator replays its
+   * journal). A future per member, not a value polled for a while: start-up waits on the real
+   * binding however long it takes (finding 4 of "a core that never lies": a 5 s poll reported a
+   * slow start as "the HTTP API is not enabled").
+   */
+  private static final Map<ActorSystem<?>, CompletableFuture<CompletionStage<ServerBinding>>> API_BINDINGS =
       java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+  private static CompletableFuture<CompletionStage<ServerBinding>> bindingOf(ActorSystem<?> system) {
+    return API_BINDINGS.computeIfAbsent(system, s -> new CompletableFuture<>());
+  }
 
   private ControlPlane() {}
 
-  /** Where this member's HTTP API listens (fails if it could not bind, or is disabled). */
+  /**
+   * Where this member's HTTP API listens, once it does: completes when the guardian has bound it
+   * (fails if it could not bind, is disabled, or the member ended before).
+   */
   public static CompletionStage<ServerBinding> api(ActorSystem<?> system) {
-    for (int i = 0; i < 100 && !API_BINDINGS.containsKey(system); i++) {
-      try {
-        Thread.sleep(50); // the guardian starts the API just after the system
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    if (!system.settings().config().getBoolean("ferry.api.enabled")) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the HTTP API is not enabled on this member (ferry.api.enabled)"));
     }
-    CompletionStage<ServerBinding> binding = API_BINDINGS.get(system);
-    if (binding == null) throw new IllegalStateException("the HTTP API is not enabled on this member (ferry.api.enabled)");
-    return binding;
+    return bindingOf(system).thenCompose(b -> b);
   }
 
   /**
@@ -97,6 +105,7 @@ public final class ControlPlane {
   public static ActorSystem<Void> start(Config config, List<io.ferry.controlplane.batch.BatchSystem> moreBackends) {
     CassandraPreflight.check(config);
     ActorSystem<Void> system = ActorSystem.create(guardian(moreBackends), SYSTEM_NAME, config);
+    forgetWhenTerminated(system);
     if (config.getList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -120,6 +129,8 @@ public final class ControlPlane {
       Node.init(system, role, clock);
       io.ferry.controlplane.entity.Policy.init(system, role, clock);
       Catalog catalog = Catalog.follow(system);
+      new io.ferry.journal.NodeFences(system).createTable().whenComplete(Entities.logFailure(context.getLog(),
+          "creating the fence-order table (node watcher writes create it otherwise)"));
       ClusterSingleton.get(system).init(SingletonActor.of(NodeWatcher.create(catalog, Entities.of(system)), "node-watcher")
           .withSettings(ClusterSingletonSettings.create(system).withRole(role)));
       if (batch != null) {
@@ -132,10 +143,18 @@ public final class ControlPlane {
       if (config.getBoolean("ferry.api.enabled")) {
         CompletionStage<ServerBinding> binding = HttpApi.start(system, Entities.of(system), catalog);
         binding.thenAccept(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(3), system));
-        API_BINDINGS.put(system, binding);
+        bindingOf(system).complete(binding);
         system.getWhenTerminated().thenRun(() -> API_BINDINGS.remove(system));
       }
       return Behaviors.empty();
+    });
+  }
+
+  /** Fails the wait on the API of a member that ended before binding it. */
+  static void forgetWhenTerminated(ActorSystem<?> system) {
+    system.getWhenTerminated().thenRun(() -> {
+      var pending = API_BINDINGS.remove(system);
+      if (pending != null) pending.completeExceptionally(new IllegalStateException("the control member ended before its HTTP API was up"));
     });
   }
 }

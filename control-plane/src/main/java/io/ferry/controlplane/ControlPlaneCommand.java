@@ -79,6 +79,10 @@ public final class ControlPlaneCommand implements Callable<Integer> {
     }
     String api;
     try {
+      if (config.getBoolean("ferry.api.enabled")) {
+        System.out.println("ferry-control: started; waiting for sharding and the read side before the HTTP API listens on "
+            + config.getString("ferry.api.host") + ":" + config.getInt("ferry.api.port"));
+      }
       api = config.getBoolean("ferry.api.enabled")
           ? ", API http:/" + ControlPlane.api(system).toCompletableFuture().join().localAddress()
           : ", API disabled";

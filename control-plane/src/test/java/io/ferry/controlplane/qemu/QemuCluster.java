@@ -52,9 +52,11 @@ final class QemuCluster implements AutoCloseable {
 
   final String run = UUID.randomUUID().toString().substring(0, 6);
   final Path root;
-  final ActorSystem<Void> control;
+  /** The control member (replaced by {@link #restartControl}). */
+  volatile ActorSystem<Void> control;
   final int controlPort;
-  final Entities entities;
+  volatile Entities entities;
+  private final Config controlOverrides;
 
   final String userToken;
   final String apiUrl;
@@ -68,11 +70,32 @@ final class QemuCluster implements AutoCloseable {
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
         .withValue("ferry.timeslots.enabled", ConfigValueFactory.fromAnyRef(false))
         .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(root.resolve("users.json").toString()))
-        .withValue("ferry.control.agent-lookup-timeout", ConfigValueFactory.fromAnyRef("10s"));
+        .withValue("ferry.control.agent-lookup-timeout", ConfigValueFactory.fromAnyRef("10s"))
+        // terminate() without leaving the cluster is how a test crashes the control member (restartControl)
+        .withValue("pekko.coordinated-shutdown.run-by-actor-system-terminate", ConfigValueFactory.fromAnyRef(false));
+    controlOverrides = overrides;
     control = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
     controlPort = Cluster.get(control).selfMember().address().getPort().get();
     entities = new Entities(control, ASK);
     apiUrl = "http:/" + ControlPlane.api(control).toCompletableFuture().join().localAddress();
+  }
+
+  /**
+   * Ends the control member, then starts a new one on the same address and keyspace. With
+   * {@code crash} it ends abruptly, as after {@code kill -9} (no leaving: the others find it
+   * unreachable); otherwise it leaves the cluster first, as {@code ops/control-plane.sh stop} does.
+   * {@code between} runs while no control member exists.
+   */
+  void restartControl(boolean crash, Runnable between) {
+    ActorSystem<Void> old = control;
+    if (crash) old.terminate();
+    else org.apache.pekko.actor.CoordinatedShutdown.get(old).run(org.apache.pekko.actor.CoordinatedShutdown.unknownReason());
+    old.getWhenTerminated().toCompletableFuture().join();
+    between.run();
+    Config again = ControlPlane.overrides("127.0.0.1", controlPort, List.of()).withFallback(controlOverrides);
+    control = ControlPlane.start(ControlPlane.config(again.withFallback(ConfigFactory.empty())));
+    entities = new Entities(control, ASK);
+    ControlPlane.api(control).toCompletableFuture().join();
   }
 
   String node(String name) {

@@ -1,5 +1,6 @@
 package io.ferry.nodeagent.agent;
 
+import io.ferry.journal.NodeFences;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -14,51 +15,95 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * The agent's half of "a VM never runs twice". An agent cut off from every control member kills its
- * QEMUs {@code fence-after} after it lost the last one, and leaves: the control plane's Split
- * Brain Resolver downs it only {@code stable-after} after <em>it</em> noticed, and restarts its VMs
- * only after that. The timing argument: both sides notice the cut within the failure detector's
- * spread D of each other (heartbeat interval + acceptable pause, about 4 s), so the agent has
- * killed its QEMUs by (notice + fence-after) ≤ (control's notice + D + fence-after), which is before
- * (control's notice + stable-after) as long as fence-after + D + the kill's time < stable-after;
- * the default fence-after is 0.4 × stable-after (4 s of 10 s). An agent that learns it was downed
- * (it was frozen, or the network healed too late) fences in its coordinated shutdown (see
- * {@link NodeAgent}). Control members that <em>leave</em> (a restart) do not make agents fence:
- * nobody restarts VMs then.
+ * One incarnation's part in {@link FenceLease}: reads the node's fence orders every
+ * {@code check-interval} (fencing at once when one names this agent, renewing the lease when none
+ * does), tells the lease whether a control member is reachable, and asks for a rejoin when the
+ * control plane is gone (every control member left or was removed, as when it restarts): the
+ * member then ends without killing its QEMUs and the agent process starts a new member that joins
+ * the control plane's seed nodes again and re-attaches.
  */
 public final class Fencing {
   private Fencing() {}
 
-  private record Cut() {}
+  private record Check() {}
+
+  private record Checked(long startNanos, Boolean ordered, Throwable error) {}
+
+  private record Rejoin() {}
 
   /** Whether every control member this agent knows is unreachable (and it knows at least one). */
   static boolean cutOff(Set<Address> control, Set<Address> unreachable) {
     return !control.isEmpty() && unreachable.containsAll(control);
   }
 
-  static Behavior<Object> create(String controlRole, Duration fenceAfter) {
+  static Behavior<Object> create(String controlRole, String nodeId, FenceLease lease, Duration checkInterval,
+      Duration rejoinAfter) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       Cluster cluster = Cluster.get(context.getSystem());
+      lease.incarnation(cluster.selfMember().uniqueAddress().longUid());
+      NodeFences fences = new NodeFences(context.getSystem());
       cluster.subscriptions().tell(Subscribe.create(context.getSelf().narrow(), ClusterEvent.MemberEvent.class));
       cluster.subscriptions().tell(Subscribe.create(context.getSelf().narrow(), ClusterEvent.ReachabilityEvent.class));
+      timers.startTimerWithFixedDelay(new Check(), Duration.ZERO, checkInterval);
       Set<Address> control = new HashSet<>();
       Set<Address> unreachable = new HashSet<>();
+      boolean[] everJoined = {false};
+      boolean[] warnedRead = {false};
       Runnable decide = () -> {
-        if (cutOff(control, unreachable)) {
-          if (!timers.isTimerActive("cut")) {
-            context.getLog().warn("every control member is unreachable: fencing in {} ms unless one comes back", fenceAfter.toMillis());
-            timers.startSingleTimer("cut", new Cut(), fenceAfter);
-          }
-        } else if (timers.isTimerActive("cut")) {
-          context.getLog().info("a control member is reachable again: not fencing");
-          timers.cancel("cut");
+        boolean reachable = !control.isEmpty() && !cutOff(control, unreachable);
+        boolean wasAttached = lease.attachedNow();
+        lease.attached(reachable);
+        if (wasAttached && !reachable) {
+          context.getLog().warn("no control member is reachable: keeping this node's VMs while no fence order is found"
+              + " (the lease was renewed {} ms ago; fence-after {} ms)", lease.millisSinceRenewal(), lease.fenceAfter().toMillis());
+        } else if (!wasAttached && reachable) {
+          context.getLog().info("a control member is reachable");
+        }
+        if (everJoined[0] && control.isEmpty()) {
+          if (!timers.isTimerActive("rejoin")) timers.startSingleTimer("rejoin", new Rejoin(), rejoinAfter);
+        } else {
+          timers.cancel("rejoin");
         }
       };
       return Behaviors.receive(Object.class)
-          .onMessage(ClusterEvent.MemberUp.class, e -> track(e.member(), controlRole, control, decide))
+          .onMessage(Check.class, c -> {
+            long start = System.nanoTime();
+            fences.ordered(nodeId, lease.incarnations()).whenComplete((ordered, error) ->
+                context.getSelf().tell(new Checked(start, ordered, error)));
+            return Behaviors.same();
+          })
+          .onMessage(Checked.class, c -> {
+            if (c.error() != null) {
+              if (!warnedRead[0]) {
+                context.getLog().warn("cannot read this node's fence orders from Cassandra: {} (the lease runs out {} ms after the"
+                    + " last good read)", c.error().getMessage(), lease.fenceAfter().toMillis());
+              }
+              warnedRead[0] = true;
+            } else if (Boolean.TRUE.equals(c.ordered())) {
+              lease.fence("the control plane ordered node " + nodeId + " to fence: it downed this agent and will restart its VMs");
+            } else {
+              if (warnedRead[0]) context.getLog().info("fence orders readable again");
+              warnedRead[0] = false;
+              lease.renewed(c.startNanos());
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Rejoin.class, r -> {
+            if (!control.isEmpty()) return Behaviors.same();
+            context.getLog().warn("every control member has left the cluster (a control-plane restart?): ending this member,"
+                + " keeping the VMs, and joining the control plane again");
+            CoordinatedShutdown.get(context.getSystem()).run(new RejoinReason());
+            return Behaviors.same();
+          })
+          .onMessage(ClusterEvent.MemberUp.class, e -> track(e.member(), controlRole, control, everJoined, decide))
           .onMessage(ClusterEvent.MemberRemoved.class, e -> {
             control.remove(e.member().address());
             unreachable.remove(e.member().address());
+            decide.run();
+            return Behaviors.same();
+          })
+          .onMessage(ClusterEvent.MemberLeft.class, e -> {
+            control.remove(e.member().address());
             decide.run();
             return Behaviors.same();
           })
@@ -72,27 +117,27 @@ public final class Fencing {
             decide.run();
             return Behaviors.same();
           })
-          .onMessage(Cut.class, c -> {
-            if (!cutOff(control, unreachable)) return Behaviors.same();
-            context.getLog().error("cut off from every control member for {} ms: fencing (killing this node's QEMUs) and leaving",
-                fenceAfter.toMillis());
-            CoordinatedShutdown.get(context.getSystem()).run(new FencedReason());
-            return Behaviors.stopped();
-          })
           .onMessage(ClusterEvent.MemberEvent.class, e -> {
-            if (e.member().status() == MemberStatus.up()) track(e.member(), controlRole, control, decide);
+            if (e.member().status() == MemberStatus.up()) track(e.member(), controlRole, control, everJoined, decide);
             return Behaviors.same();
           })
           .build();
     }));
   }
 
-  private static Behavior<Object> track(Member member, String controlRole, Set<Address> control, Runnable decide) {
-    if (member.hasRole(controlRole)) control.add(member.address());
+  private static Behavior<Object> track(Member member, String controlRole, Set<Address> control, boolean[] everJoined,
+      Runnable decide) {
+    if (member.hasRole(controlRole)) {
+      control.add(member.address());
+      everJoined[0] = true;
+    }
     decide.run();
     return Behaviors.same();
   }
 
   /** The coordinated-shutdown reason of an agent that fenced itself. */
   public static final class FencedReason implements CoordinatedShutdown.Reason {}
+
+  /** The coordinated-shutdown reason of a member that ends so that the agent can join the control plane again. */
+  public static final class RejoinReason implements CoordinatedShutdown.Reason {}
 }

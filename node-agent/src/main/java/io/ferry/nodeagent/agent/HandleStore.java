@@ -65,4 +65,28 @@ final class HandleStore {
     }
     return handles;
   }
+
+  /**
+   * Kills (SIGKILL) every QEMU named by a saved handle whose process is still the one the handle
+   * names (its command line holds the handle's QMP socket), and deletes the handles: fencing that
+   * needs no actor system and no driver. Returns how many were killed.
+   */
+  int killAll() {
+    int killed = 0;
+    for (VmHandle h : all()) {
+      String qmp = h.attributes().get("qmp");
+      var process = ProcessHandle.of(h.pid()).filter(ProcessHandle::isAlive).filter(p -> qmp != null && commandLine(p).contains(qmp));
+      if (process.isPresent() && process.get().destroyForcibly()) killed++;
+      delete(h.vmId());
+    }
+    return killed;
+  }
+
+  private static String commandLine(ProcessHandle p) {
+    try {
+      return Files.readString(Path.of("/proc", String.valueOf(p.pid()), "cmdline"));
+    } catch (IOException e) {
+      return "";
+    }
+  }
 }

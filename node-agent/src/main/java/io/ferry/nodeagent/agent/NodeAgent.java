@@ -38,37 +38,82 @@ public final class NodeAgent {
   }
 
   /**
-   * {@code ferry.agent.fence-after}, where "auto" is 0.4 × the split brain resolver's stable-after
-   * (see {@link Fencing} for why it must stay well below it).
+   * {@code ferry.agent.fence-after}, where "auto" is 0.4 × the split brain resolver's stable-after:
+   * the control side waits that long (plus a margin) after ordering a fence before it restarts a
+   * node's VMs elsewhere (see {@link FenceLease}), so an agent may not take longer.
    */
   static Duration fenceAfter(Config config) {
     Duration stable = config.getDuration("ferry.agent.split-brain-stable-after");
-    if (config.getString("ferry.agent.fence-after").equals("auto")) return stable.multipliedBy(2).dividedBy(5);
+    Duration auto = stable.multipliedBy(2).dividedBy(5);
+    if (config.getString("ferry.agent.fence-after").equals("auto")) return auto;
     Duration fence = config.getDuration("ferry.agent.fence-after");
-    if (fence.compareTo(stable) >= 0) {
-      throw new IllegalArgumentException("ferry.agent.fence-after (" + fence.toMillis() + " ms) must be shorter than the split brain "
-          + "resolver's stable-after (" + stable.toMillis() + " ms), or a cut-off agent's VMs may run twice; use \"auto\"");
+    if (fence.compareTo(auto) > 0) {
+      throw new IllegalArgumentException("ferry.agent.fence-after (" + fence.toMillis() + " ms) must not exceed 0.4 x the split brain "
+          + "resolver's stable-after (" + auto.toMillis() + " ms): the control plane restarts a fenced node's VMs after that,"
+          + " so a slower agent's VMs could run twice; use \"auto\"");
     }
     return fence;
   }
 
   /**
-   * When this member shuts down because it was downed (the split brain resolver, on either side,
-   * decided it must go) or because it fenced itself, its QEMUs are killed first: others restart its
-   * VMs. On any other shutdown (a restart, a stop) they live on for the next agent to re-attach.
+   * When this member shuts down, its QEMUs are killed first if it fenced itself, or if it was
+   * downed and its fence lease no longer holds (an order may exist that it cannot read). A member
+   * downed while its lease holds (the control plane crashed or restarted: nobody will restart its
+   * VMs), one that ends to rejoin, and an ordinary stop leave them for the next incarnation to
+   * re-attach.
    */
-  private static void fenceOnDowning(ActorSystem<Void> system, CompletableFuture<ActorRef<Object>> agent) {
+  private static void fenceOnDowning(ActorSystem<Void> system, CompletableFuture<ActorRef<Object>> agent, FenceLease lease,
+      HandleStore handles) {
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "fence-qemus", () -> {
       var reason = CoordinatedShutdown.get(system).getShutdownReason();
       MemberStatus status = Cluster.get(system).selfMember().status();
-      boolean downed = reason.map(r -> r instanceof Fencing.FencedReason || r == CoordinatedShutdown.clusterDowningReason()).orElse(false)
-          || status == MemberStatus.down();
-      if (!downed) return CompletableFuture.completedFuture(Done.getInstance());
-      String why = "this member was downed or fenced itself (" + reason.map(Object::toString).orElse(status.toString()) + ")";
+      boolean downed = reason.map(r -> r == CoordinatedShutdown.clusterDowningReason()).orElse(false) || status == MemberStatus.down();
+      boolean fence = lease.fenced() || reason.map(r -> r instanceof Fencing.FencedReason).orElse(false) || (downed && !lease.valid());
+      if (!fence) {
+        if (downed) system.log().warn("this member was downed, but no fence order names it and its lease holds (renewed {} ms ago):"
+            + " keeping the VMs", lease.millisSinceRenewal());
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+      String why = "this member fenced itself or was downed without a fresh lease (" + reason.map(Object::toString).orElse(status.toString()) + ")";
+      lease.fence(why);
       return agent.thenCompose(a -> AskPattern.<Object, Integer>ask(a, r -> new NodeAgentActor.Fence(why, r), Duration.ofSeconds(5),
-          system.scheduler())).thenApply(killed -> Done.getInstance());
+          system.scheduler())).handle((killed, e) -> {
+            handles.killAll();
+            return Done.getInstance();
+          });
     });
   }
+
+  /**
+   * Runs the agent of one node until it is stopped or fences: a member ended by a rejoin (the
+   * control plane went away) or downed while its lease holds is followed by a new member that
+   * joins the seed nodes again and re-attaches to the QEMUs, which ran on meanwhile.
+   *
+   * @return the process's exit code: 0 when stopped, 4 when it fenced itself
+   */
+  public static int run(Config config, java.util.function.Consumer<ActorSystem<Void>> started) {
+    try (FenceLease lease = new FenceLease(fenceAfter(withPluginRoles(config, plugins())))) {
+      while (true) {
+        ActorSystem<Void> system = start(config, lease);
+        started.accept(system);
+        system.getWhenTerminated().toCompletableFuture().join();
+        var reason = CoordinatedShutdown.get(system).getShutdownReason();
+        boolean rejoin = reason.map(r -> r instanceof Fencing.RejoinReason || r == CoordinatedShutdown.clusterDowningReason()).orElse(false);
+        if (lease.fenced()) return 4;
+        if (!rejoin) return 0;
+        system.log().info("joining the control plane again with a new member; the VMs run on meanwhile");
+        try {
+          Thread.sleep(REJOIN_PAUSE.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return 0;
+        }
+      }
+    }
+  }
+
+  /** Between two incarnations: long enough for the old member's port to be free. */
+  private static final Duration REJOIN_PAUSE = Duration.ofSeconds(1);
 
   /**
    * The behaviour of one node's agent, for members that host the agents of several nodes (the
@@ -99,8 +144,16 @@ public final class NodeAgent {
     return ConfigFactory.empty().withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles)).withFallback(config);
   }
 
-  /** Starts the member and the agent of the node its settings name. */
+  /** Starts the member and the agent of the node its settings name, with a fence lease of its own. */
   public static ActorSystem<Void> start(Config given) {
+    FenceLease lease = new FenceLease(fenceAfter(withPluginRoles(given, plugins())));
+    ActorSystem<Void> system = start(given, lease);
+    system.getWhenTerminated().thenRun(lease::close);
+    return system;
+  }
+
+  /** Starts one incarnation of the agent under {@code lease}. */
+  static ActorSystem<Void> start(Config given, FenceLease lease) {
     List<AgentMemberPlugin> plugins = plugins();
     Config config = withPluginRoles(given, plugins);
     AgentSettings settings = AgentSettings.from(config);
@@ -115,8 +168,9 @@ public final class NodeAgent {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(context -> {
       org.apache.pekko.actor.typed.ActorRef<Object> ref = context.spawn(NodeAgentActor.create(settings, driver, pool), "agent");
       agent.complete(ref);
-      context.spawn(Fencing.create(context.getSystem().settings().config().getString("ferry.agent.control-role"),
-          fenceAfter(context.getSystem().settings().config())), "fencing");
+      Config c = context.getSystem().settings().config();
+      context.spawn(Fencing.create(c.getString("ferry.agent.control-role"), settings.nodeId(), lease,
+          c.getDuration("ferry.agent.fence-check-interval"), c.getDuration("ferry.agent.rejoin-after")), "fencing");
       for (AgentMemberPlugin plugin : plugins) {
         context.getLog().info("agent member also runs {}", plugin.getClass().getName());
         plugin.start(context, settings, ref);
@@ -125,7 +179,15 @@ public final class NodeAgent {
     }), "ferry", config);
     // Slurm's --signal=B:USR1@lead (and the local backend) warn the job's main process: this one.
     sun.misc.Signal.handle(new sun.misc.Signal("USR1"), signal -> agent.thenAccept(a -> a.tell(new NodeAgentActor.Warned())));
-    fenceOnDowning(system, agent);
+    HandleStore handles = new HandleStore(settings.stateDir().resolve("handles"));
+    lease.onFence(() -> {
+      // Kill first, without waiting for anything that may hang; then end the member.
+      int killed = handles.killAll();
+      system.log().error("fenced: killed {} QEMUs of node {}", killed, settings.nodeId());
+      agent.thenAccept(a -> a.tell(new NodeAgentActor.Fence("fenced", system.ignoreRef())));
+      CoordinatedShutdown.get(system).run(new Fencing.FencedReason());
+    });
+    fenceOnDowning(system, agent, lease, handles);
     system.getWhenTerminated().thenRun(() -> {
       driver.detachAll();
       pool.shutdownNow();

@@ -6,7 +6,6 @@ import com.typesafe.config.ConfigValueFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.pekko.actor.typed.ActorSystem;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +15,7 @@ import picocli.CommandLine.Option;
     description = "Runs Ferry's node agent: joins the control plane's cluster (role 'agent'), registers"
         + " its node, and runs the VMs placed on it as QEMU processes it keeps as its children. If"
         + " restarted while its VMs run, it re-attaches to them. Options override ferry.agent.* settings.",
-    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:stopped", "2:bad arguments or settings"})
+    exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:stopped", "2:bad arguments or settings", "4:fenced itself (killed its QEMUs) on the control plane's order or an expired lease"})
 public final class NodeAgentCommand implements Callable<Integer> {
   @Option(names = "--node", description = "the node's id (default: ferry.agent.node-id: $FERRY_NODE, or the batch system's node name)")
   String node;
@@ -86,15 +85,12 @@ public final class NodeAgentCommand implements Callable<Integer> {
     for (var e : optional.entrySet()) {
       if (e.getValue() != null) o = o.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
     }
-    ActorSystem<Void> system;
     try {
-      system = NodeAgent.start(NodeAgent.config(o));
+      return NodeAgent.run(NodeAgent.config(o), system -> System.out.println("ferry-agent of node "
+          + system.settings().config().getString("ferry.agent.node-id") + " up: " + system.address()));
     } catch (IllegalArgumentException | io.ferry.nodeagent.driver.HypervisorException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
     }
-    System.out.println("ferry-agent of node " + system.settings().config().getString("ferry.agent.node-id") + " up: " + system.address());
-    system.getWhenTerminated().toCompletableFuture().join();
-    return 0;
   }
 }

@@ -24,12 +24,14 @@ class FencingTest {
   }
 
   @Test
-  void fenceAfterIsWellBelowTheResolversStableAfter() {
+  void fenceAfterIsNoLongerThanTheControlPlaneWaitsAfterAFenceOrder() {
     var auto = ConfigFactory.parseString("ferry.agent { split-brain-stable-after = 10s, fence-after = auto }");
     assertEquals(Duration.ofSeconds(4), NodeAgent.fenceAfter(auto));
     var tooLate = ConfigFactory.parseString("ferry.agent { split-brain-stable-after = 10s, fence-after = 12s }");
     var error = assertThrows(IllegalArgumentException.class, () -> NodeAgent.fenceAfter(tooLate));
-    assertTrue(error.getMessage().contains("must be shorter"), error.getMessage());
+    assertTrue(error.getMessage().contains("must not exceed"), error.getMessage());
+    var longerThanTheWait = ConfigFactory.parseString("ferry.agent { split-brain-stable-after = 10s, fence-after = 5s }");
+    assertThrows(IllegalArgumentException.class, () -> NodeAgent.fenceAfter(longerThanTheWait));
     var explicit = ConfigFactory.parseString("ferry.agent { split-brain-stable-after = 10s, fence-after = 2s }");
     assertEquals(Duration.ofSeconds(2), NodeAgent.fenceAfter(explicit));
   }
