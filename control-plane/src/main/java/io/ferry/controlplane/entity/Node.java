@@ -62,7 +62,7 @@ public final class Node extends EventSourcedBehaviorWithEnforcedReplies<Node.Com
   private final Clock clock;
 
   private Node(String nodeId, Clock clock) {
-    super(PersistenceId.of(ENTITY_KEY.name(), nodeId));
+    super(PersistenceId.of(ENTITY_KEY.name(), nodeId), PersistFailures.restartWithBackoff());
     this.nodeId = nodeId;
     this.clock = clock;
   }

@@ -65,7 +65,7 @@ public final class Policy extends EventSourcedBehaviorWithEnforcedReplies<Policy
   private final Clock clock;
 
   private Policy(String policyId, Clock clock) {
-    super(PersistenceId.of(ENTITY_KEY.name(), policyId));
+    super(PersistenceId.of(ENTITY_KEY.name(), policyId), PersistFailures.restartWithBackoff());
     this.policyId = policyId;
     this.clock = clock;
   }

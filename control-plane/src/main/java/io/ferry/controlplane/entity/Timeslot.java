@@ -96,7 +96,7 @@ public final class Timeslot
   private final BatchSystems batch;
 
   private Timeslot(ActorContext<Command> context, String timeslotId, Clock clock, BatchSystems batch) {
-    super(PersistenceId.of(ENTITY_KEY.name(), timeslotId));
+    super(PersistenceId.of(ENTITY_KEY.name(), timeslotId), PersistFailures.restartWithBackoff());
     this.context = context;
     this.timeslotId = timeslotId;
     this.clock = clock;

@@ -219,7 +219,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   private ActorRef<MigrationProgress> progressTo;
 
   private Vm(ActorContext<Command> context, String vmId, Clock clock, AgentLink agents, Capacity capacity, Home home) {
-    super(PersistenceId.of(ENTITY_KEY.name(), vmId));
+    super(PersistenceId.of(ENTITY_KEY.name(), vmId), PersistFailures.restartWithBackoff());
     this.context = context;
     this.vmId = vmId;
     this.clock = clock;

@@ -120,7 +120,7 @@ final class BatchCluster implements AutoCloseable {
 
   /** Creates a tiny VM of {@code mode} on the timeslot and waits until it runs. */
   String startVm(String owner, TimeslotState slot, VmMode mode) {
-    String vmId = (mode == VmMode.STATIC ? "static-" : "ferried-") + UUID.randomUUID().toString().substring(0, 6);
+    String vmId = io.ferry.controlplane.api.VmIds.of(owner, (mode == VmMode.STATIC ? "static-" : "ferried-") + UUID.randomUUID().toString().substring(0, 6));
     entities.vm(vmId, r -> new Vm.CreateVm(new VmSpec(owner, Flavour.TINY, "tiny", mode), Cause.user(owner), r)).toCompletableFuture().join();
     String slotId = slot.facts().timeslotId();
     entities.timeslot(slotId, r -> new Timeslot.ReserveCapacity(new Reservation(vmId, 1, 128), r)).toCompletableFuture().join();

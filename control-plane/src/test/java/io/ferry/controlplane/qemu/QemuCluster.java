@@ -148,7 +148,7 @@ final class QemuCluster implements AutoCloseable {
 
   /** Creates a VM and places it on {@code node}; returns once it runs and its guest counts. */
   String createRunning(String name, String node, Flavour flavour, String image) {
-    String vmId = name + "-" + run;
+    String vmId = io.ferry.controlplane.api.VmIds.of("alice", name + "-" + run);
     entities.vm(vmId, r -> new Vm.CreateVm(new VmSpec("alice", flavour, image, VmMode.DYNAMIC), Cause.user("alice"), r)).toCompletableFuture().join();
     entities.vm(vmId, r -> new Vm.PlaceVm(new Placement("slot-" + node, node), Cause.user("alice"), r)).toCompletableFuture().join();
     return vmId;
