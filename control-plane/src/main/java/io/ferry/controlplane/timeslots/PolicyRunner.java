@@ -81,7 +81,16 @@ final class PolicyRunner {
           .forEach(owner -> fire.add(() -> run(owner, "node.lost", "{\"node\":\"" + id + "\"}",
               "node.lost at " + catalog.position("Node", id), vms, slots, params, now)));
     }
-    if (primed) fire.forEach(Runnable::run);
+    if (primed) {
+      for (Runnable event : fire) {
+        try {
+          event.run();
+        } catch (RuntimeException e) {
+          // One event whose policies could not be run must not cost the other events of the tick.
+          log.error("running the policies of an event failed: {} (the built-in policy decides)", e.toString(), e);
+        }
+      }
+    }
     primed = true;
   }
 
@@ -113,8 +122,14 @@ final class PolicyRunner {
         String detail = "line " + line + ": " + v.action();
         asked.add(detail);
         if (v.accepted()) {
-          actions.apply(v.action(), owner, "policy " + name, detail + " (on " + trigger + ")");
-          outcomes.add("accepted");
+          try {
+            actions.apply(v.action(), owner, "policy " + name, detail + " (on " + trigger + ")");
+            outcomes.add("accepted");
+          } catch (RuntimeException e) {
+            // One action that cannot be carried out must not cost the others, or the rest of the tick.
+            log.warn("policy {}: {} accepted but could not be carried out: {}", name, v.action(), e.toString());
+            outcomes.add("failed: " + e.getMessage());
+          }
         } else {
           outcomes.add("refused: " + v.reason());
           log.info("policy {}: {} refused: {}", name, v.action(), v.reason());
