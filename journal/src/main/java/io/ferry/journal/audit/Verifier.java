@@ -22,7 +22,10 @@ import java.util.Map;
  *   <li>{@code unfinished} — every migration, suspend or resume that started has ended (older than
  *       the grace period);
  *   <li>{@code after-timeslot-end} — no VM stays on a timeslot past that timeslot's end (beyond the
- *       grace period).
+ *       grace period);
+ *   <li>{@code reservation-held} — a timeslot that still runs holds room only for VMs that are on
+ *       it or on their way to it: room kept for a VM that left (longer than the grace period) is
+ *       room no other VM can get.
  * </ul>
  */
 public final class Verifier {
@@ -45,14 +48,45 @@ public final class Verifier {
   public static List<Violation> verify(Map<String, List<JournalEntry>> journal, Instant now, Duration grace) {
     List<Violation> violations = new ArrayList<>();
     Map<String, Instant> timeslotEnds = new HashMap<>();
+    Map<String, TimeslotState> timeslots = new HashMap<>();
     for (var e : journal.entrySet()) {
       checkSequence(e.getKey(), e.getValue(), violations);
-      if (e.getKey().startsWith("Timeslot|")) timeslotEnds.putAll(ends(e.getKey(), e.getValue(), violations));
+      if (e.getKey().startsWith("Timeslot|")) {
+        TimeslotState last = timeslot(e.getKey(), e.getValue(), violations);
+        timeslots.put(last.facts().timeslotId(), last);
+        if (last.facts().end() != null) timeslotEnds.put(last.facts().timeslotId(), last.facts().end());
+      }
     }
+    Map<String, VmState> vms = new HashMap<>();
+    Map<String, Instant> lastChange = new HashMap<>();
     for (var e : journal.entrySet()) {
-      if (e.getKey().startsWith("Vm|")) checkVm(e.getKey(), e.getValue(), timeslotEnds, now, grace, violations);
+      if (e.getKey().startsWith("Vm|")) {
+        VmState last = checkVm(e.getKey(), e.getValue(), timeslotEnds, now, grace, violations);
+        vms.put(last.vmId(), last);
+        if (!e.getValue().isEmpty()) lastChange.put(last.vmId(), ((VmEvent) e.getValue().get(e.getValue().size() - 1).event()).at());
+      }
     }
+    for (TimeslotState slot : timeslots.values()) checkReservations(slot, vms, lastChange, now, grace, violations);
     return violations;
+  }
+
+  /** Room a running timeslot keeps for a VM that is neither on it nor moving to it. */
+  private static void checkReservations(TimeslotState slot, Map<String, VmState> vms, Map<String, Instant> lastChange,
+      Instant now, Duration grace, List<Violation> out) {
+    boolean runs = slot instanceof TimeslotState.Pending || slot instanceof TimeslotState.Active || slot instanceof TimeslotState.Expiring;
+    if (!runs) return;
+    String id = slot.facts().timeslotId();
+    for (String vmId : slot.facts().reservations().keySet()) {
+      VmState vm = vms.get(vmId);
+      Instant since = lastChange.get(vmId);
+      if (vm == null || since == null || since.plus(grace).isAfter(now)) continue; // unknown, or still settling
+      boolean here = vm.facts().placement() != null && id.equals(vm.facts().placement().timeslotId()) && !(vm instanceof VmState.Failed);
+      boolean coming = vm instanceof VmState.Migrating m && id.equals(m.target().timeslotId());
+      if (!here && !coming) {
+        out.add(new Violation("reservation-held", "Timeslot|" + id, "timeslot " + id + " still holds room for VM " + vmId
+            + ", which is " + vm.stage() + (vm.facts().placement() == null ? "" : " on " + vm.facts().placement()) + " since " + since));
+      }
+    }
   }
 
   private static void checkSequence(String pid, List<JournalEntry> entries, List<Violation> out) {
@@ -66,8 +100,8 @@ public final class Verifier {
     }
   }
 
-  /** The end of each timeslot as its journal last said, checking its transitions on the way. */
-  private static Map<String, Instant> ends(String pid, List<JournalEntry> entries, List<Violation> out) {
+  /** A timeslot's last state, checking its transitions on the way. */
+  private static TimeslotState timeslot(String pid, List<JournalEntry> entries, List<Violation> out) {
     TimeslotState state = TimeslotState.Empty.of(pid.substring(pid.indexOf('|') + 1));
     for (JournalEntry e : entries) {
       try {
@@ -76,11 +110,10 @@ public final class Verifier {
         out.add(new Violation("illegal-transition", pid, pid + " #" + e.sequenceNr() + ": " + ex.getMessage()));
       }
     }
-    Instant end = state.facts().end();
-    return end == null ? Map.of() : Map.of(state.facts().timeslotId(), end);
+    return state;
   }
 
-  private static void checkVm(String pid, List<JournalEntry> entries, Map<String, Instant> ends, Instant now,
+  private static VmState checkVm(String pid, List<JournalEntry> entries, Map<String, Instant> ends, Instant now,
       Duration grace, List<Violation> out) {
     String vmId = pid.substring(pid.indexOf('|') + 1);
     VmState state = VmState.Empty.of(vmId);
@@ -117,6 +150,7 @@ public final class Verifier {
     String slot = state.facts().placement() == null ? null : state.facts().placement().timeslotId();
     boolean occupies = state.mayRun() || state instanceof VmState.Placed;
     if (slot != null && since != null && occupies) leftTimeslot(vmId, slot, now, ends, grace, out);
+    return state;
   }
 
   private static void leftTimeslot(String vmId, String slot, Instant left, Map<String, Instant> ends, Duration grace, List<Violation> out) {

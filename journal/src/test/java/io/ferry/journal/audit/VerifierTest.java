@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import io.ferry.journal.timeslot.Reservation;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +68,25 @@ class VerifierTest {
   void aCleanJournalHasNoViolations() {
     var j = journal(List.of(slot("s1", "n1", 60), slot("s2", "n2", 600), ferriedVm()));
     assertEquals(List.of(), Verifier.verify(j, t(1000), Duration.ofSeconds(5)));
+  }
+
+  /** A failed migration that kept its target's room: no other VM could get it. */
+  @Test
+  void roomKeptForAVmThatLeftIsNamedAndRoomOfAVmThatIsThereIsNot() {
+    List<JournalEntry> s2 = new ArrayList<>(slot("s2", "n2", 6000));
+    s2.add(new JournalEntry("Timeslot|s2", 4, T0, new CapacityReserved("s2", new Reservation("v9", 1, 128), t(10))));
+    s2.add(new JournalEntry("Timeslot|s2", 5, T0, new CapacityReserved("s2", new Reservation("v8", 1, 128), t(10))));
+    var left = entries("Vm|v9", new VmRequested("v9", SPEC, Cause.user("alice"), t(3)), new VmPlaced("v9", A, Cause.user("alice"), t(4), "a2"),
+        new VmStarting("v9", t(5)), new VmStarted("v9", t(6)), new VmMigrationStarted("v9", B, Cause.user("alice"), t(10), null, "a5"),
+        new VmMigrationFailed("v9", "the target could not prepare", t(11)));
+    var there = entries("Vm|v8", new VmRequested("v8", SPEC, Cause.user("alice"), t(3)), new VmPlaced("v8", B, Cause.user("alice"), t(4), "a2"),
+        new VmStarting("v8", t(5)), new VmStarted("v8", t(6)));
+    var v = Verifier.verify(journal(List.of(slot("s1", "n1", 6000), s2, left, there)), t(1000), Duration.ofSeconds(5));
+    assertEquals(1, v.size(), v.toString());
+    assertEquals("reservation-held", v.get(0).rule());
+    assertTrue(v.get(0).message().contains("room for VM v9") && v.get(0).message().contains("Running on s1@n1"), v.get(0).message());
+    assertEquals(List.of(), Verifier.verify(journal(List.of(slot("s1", "n1", 6000), s2, left, there)), t(12), Duration.ofSeconds(5)),
+        "a VM that left moments ago is still settling");
   }
 
   @Test
