@@ -2,6 +2,7 @@ package io.ferry.journal;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.servererrors.InvalidQueryException;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -49,10 +50,19 @@ public final class NodeFences {
         .setConsistencyLevel(ConsistencyLevel.QUORUM)));
   }
 
-  /** Whether an order names one of {@code memberUids} (the incarnations of one agent process). */
+  /**
+   * Whether an order names one of {@code memberUids} (the incarnations of one agent process). A
+   * table (or keyspace) that does not exist yet holds no order: {@link #order} creates it before
+   * it writes one.
+   */
   public CompletionStage<Boolean> ordered(String nodeId, Set<Long> memberUids) {
     return session.selectAll(SimpleStatement.newInstance("SELECT member_uid FROM " + table + " WHERE node_id = ?", nodeId)
             .setConsistencyLevel(ConsistencyLevel.QUORUM))
-        .thenApply(rows -> rows.stream().anyMatch(r -> memberUids.contains(r.getLong("member_uid"))));
+        .thenApply(rows -> rows.stream().anyMatch(r -> memberUids.contains(r.getLong("member_uid"))))
+        .exceptionally(error -> {
+          Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+          if (cause instanceof InvalidQueryException) return false; // unconfigured table: no order was ever written
+          throw error instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(error);
+        });
   }
 }
