@@ -30,6 +30,8 @@ public final class NodeFences {
 
   private final CassandraSession session;
   private final String table;
+  /** The table's creation, done once per instance: orders are rare, DDL before each is needless. */
+  private volatile CompletionStage<Done> created;
 
   public NodeFences(ActorSystem<?> system) {
     this.session = CassandraSessionRegistry.get(system).sessionFor(SESSION);
@@ -38,8 +40,12 @@ public final class NodeFences {
 
   /** Creates the table if it does not exist (control members do it at start; its keyspace is the journal's). */
   public CompletionStage<Done> createTable() {
-    return session.executeDDL("CREATE TABLE IF NOT EXISTS " + table
+    CompletionStage<Done> done = created;
+    if (done != null && done.toCompletableFuture().isDone() && !done.toCompletableFuture().isCompletedExceptionally()) return done;
+    done = session.executeDDL("CREATE TABLE IF NOT EXISTS " + table
         + " (node_id text, member_uid bigint, ordered_at timestamp, reason text, PRIMARY KEY (node_id, member_uid))");
+    created = done;
+    return done;
   }
 
   /** Orders the agent incarnation {@code memberUid} of {@code nodeId} to fence. Idempotent. */

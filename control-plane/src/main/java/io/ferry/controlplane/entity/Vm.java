@@ -2,8 +2,6 @@ package io.ferry.controlplane.entity;
 
 import io.ferry.controlplane.agents.AgentLink;
 import io.ferry.journal.Cause;
-import io.ferry.journal.agent.AgentCommand;
-import io.ferry.journal.agent.AgentReport;
 import io.ferry.journal.agent.MigrationProgress;
 import io.ferry.journal.agent.MigrationSettings;
 import io.ferry.journal.Tags;
@@ -325,46 +323,12 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     }).build();
   }
 
-  /**
-   * Starts (or, after a recovery, starts again) the agent-side work a stage is waiting for. Agents
-   * treat every command as idempotent, so sending one twice is harmless. If no agent can be
-   * reached, the stage's failure is reported to this entity like any other outcome.
-   */
   private void drive(VmState state) {
-    ActorRef<AgentReport> reports = agents.reportsTo();
-    ActorRef<StatusReply<VmState>> ignore = context.getSystem().ignoreRef();
-    ActorRef<Command> self = context.getSelf();
-    int v = AgentCommand.PROTOCOL_VERSION;
-    VmSpec spec = state.facts().spec();
-    Placement at = state.facts().placement();
-    String attempt = state.facts().attempt();
-    if (state instanceof VmState.Placed || state instanceof VmState.Starting) {
-      agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, attempt, spec, reports),
-          why -> self.tell(new ReportFailed(attempt, "cannot start on node " + at.nodeId() + ": " + why, ignore)));
-    } else if (state instanceof VmState.Migrating m) {
-      agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, attempt, spec, m.target().nodeId(), m.settings(), progressTo, reports),
-          why -> self.tell(new ReportMigrationFailed(attempt, "cannot reach the source: " + why, false, ignore)));
-    } else if (state instanceof VmState.Suspending s) {
-      agents.send(at.nodeId(), new AgentCommand.SuspendVm(v, vmId, attempt, s.imagePath(), reports),
-          why -> self.tell(new ReportSuspendFailed(attempt, why, ignore)));
-    } else if (state instanceof VmState.Resuming) {
-      agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, attempt, spec, state.facts().lastImage(), reports),
-          why -> self.tell(new ReportResumeFailed(attempt, why, ignore)));
-    } else if (state instanceof VmState.Stopping) {
-      agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, attempt, reports),
-          why -> self.tell(new ReportFailed(attempt, "cannot stop it on node " + at.nodeId() + ": " + why, ignore)));
-    }
+    VmAgentWork.drive(state, agents, progressTo, context.getSelf(), context.getSystem().ignoreRef());
   }
 
-  /**
-   * After a recovery (a restart, or a move to the agent member of its node), a running VM's entity
-   * asks the node's agent whether it runs the VM's QEMU; if not, the VM is reported lost.
-   */
   private void attach(VmState state) {
-    if (!(state instanceof VmState.Running)) return;
-    String node = state.facts().placement().nodeId();
-    agents.send(node, new AgentCommand.AttachVm(AgentCommand.PROTOCOL_VERSION, vmId, agents.reportsTo()),
-        why -> context.getLog().warn("VM {}: cannot reach the agent of node {} to attach: {}", vmId, node, why));
+    VmAgentWork.attach(state, agents, context.getLog());
   }
 
   private Decision<VmEvent> migrate(VmState state, MigrateVm cmd) {

@@ -1,0 +1,64 @@
+package io.ferry.controlplane.entity;
+
+import io.ferry.controlplane.agents.AgentLink;
+import io.ferry.controlplane.entity.Vm.Command;
+import io.ferry.controlplane.entity.Vm.ReportFailed;
+import io.ferry.controlplane.entity.Vm.ReportMigrationFailed;
+import io.ferry.controlplane.entity.Vm.ReportResumeFailed;
+import io.ferry.controlplane.entity.Vm.ReportSuspendFailed;
+import io.ferry.journal.agent.AgentCommand;
+import io.ferry.journal.agent.AgentReport;
+import io.ferry.journal.agent.MigrationProgress;
+import io.ferry.journal.vm.Placement;
+import io.ferry.journal.vm.VmSpec;
+import io.ferry.journal.vm.VmState;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+
+/**
+ * The agent-side work each stage of a {@link Vm} waits for, sent after every persisted step and
+ * again after a recovery, each command carrying the stage's attempt. Agents treat every command as
+ * idempotent, so sending one twice is harmless; an agent that cannot be reached is reported to the
+ * entity as the stage's failure, like any other outcome.
+ */
+final class VmAgentWork {
+  private VmAgentWork() {}
+
+  static void drive(VmState state, AgentLink agents, ActorRef<MigrationProgress> progressTo, ActorRef<Command> self,
+      ActorRef<StatusReply<VmState>> ignore) {
+    ActorRef<AgentReport> reports = agents.reportsTo();
+    int v = AgentCommand.PROTOCOL_VERSION;
+    String vmId = state.vmId();
+    VmSpec spec = state.facts().spec();
+    Placement at = state.facts().placement();
+    String attempt = state.facts().attempt();
+    if (state instanceof VmState.Placed || state instanceof VmState.Starting) {
+      agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, attempt, spec, reports),
+          why -> self.tell(new ReportFailed(attempt, "cannot start on node " + at.nodeId() + ": " + why, ignore)));
+    } else if (state instanceof VmState.Migrating m) {
+      agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, attempt, spec, m.target().nodeId(), m.settings(), progressTo, reports),
+          why -> self.tell(new ReportMigrationFailed(attempt, "cannot reach the source: " + why, false, ignore)));
+    } else if (state instanceof VmState.Suspending s) {
+      agents.send(at.nodeId(), new AgentCommand.SuspendVm(v, vmId, attempt, s.imagePath(), reports),
+          why -> self.tell(new ReportSuspendFailed(attempt, why, ignore)));
+    } else if (state instanceof VmState.Resuming) {
+      agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, attempt, spec, state.facts().lastImage(), reports),
+          why -> self.tell(new ReportResumeFailed(attempt, why, ignore)));
+    } else if (state instanceof VmState.Stopping) {
+      agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, attempt, reports),
+          why -> self.tell(new ReportFailed(attempt, "cannot stop it on node " + at.nodeId() + ": " + why, ignore)));
+    }
+  }
+
+  /**
+   * After a recovery (a restart, or a move to the agent member of its node), a running VM's entity
+   * asks the node's agent whether it runs the VM's QEMU; if not, the VM is reported lost.
+   */
+  static void attach(VmState state, AgentLink agents, Logger log) {
+    if (!(state instanceof VmState.Running)) return;
+    String node = state.facts().placement().nodeId();
+    agents.send(node, new AgentCommand.AttachVm(AgentCommand.PROTOCOL_VERSION, state.vmId(), agents.reportsTo()),
+        why -> log.warn("VM {}: cannot reach the agent of node {} to attach: {}", state.vmId(), node, why));
+  }
+}
