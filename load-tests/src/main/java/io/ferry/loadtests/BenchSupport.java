@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /** What the benchmarks share: percentiles, the machine's description, report files and an API client. */
 public final class BenchSupport {
@@ -65,6 +66,32 @@ public final class BenchSupport {
     ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), report);
   }
 
+  /** A progress line on stderr, with the time of day. */
+  public static void progress(String line) {
+    System.err.println("[" + java.time.LocalTime.now().withNano(0) + "] " + line);
+  }
+
+  /** Polls {@code read} every 20 ms until {@code done} holds; fails naming {@code what} after {@code timeout}. */
+  public static <T> T await(String what, Duration timeout, java.util.function.Supplier<T> read, Predicate<T> done) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      T value = read.get();
+      if (value != null && done.test(value)) return value;
+      if (System.nanoTime() > deadline) throw new IllegalStateException(what + ": not reached within " + timeout.toSeconds() + " s (last: " + value + ")");
+      sleep(Duration.ofMillis(20));
+    }
+  }
+
+  /** Sleeps; an interrupt ends the benchmark. */
+  public static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
   /**
    * A small client of Ferry's HTTP API for load generators: JSON in and out, bearer token, and
    * retries while the control member answers 503 (busy) until {@code patience} has passed.
@@ -74,10 +101,17 @@ public final class BenchSupport {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
     private final Duration patience;
+    private final Duration requestTimeout;
 
     public Api(String base, Duration patience) {
+      this(base, patience, Duration.ofMinutes(10));
+    }
+
+    /** As {@link #Api(String, Duration)}; a request not answered within {@code requestTimeout} fails (as an I/O error). */
+    public Api(String base, Duration patience, Duration requestTimeout) {
       this.base = base;
       this.patience = patience;
+      this.requestTimeout = requestTimeout;
     }
 
     /** The answer's status and body (null body if empty). */
@@ -111,7 +145,7 @@ public final class BenchSupport {
 
     private Answer send(HttpRequest.Builder request, String token) {
       long deadline = System.nanoTime() + patience.toNanos();
-      HttpRequest r = request.header("Authorization", "Bearer " + token).timeout(Duration.ofMinutes(10)).build();
+      HttpRequest r = request.header("Authorization", "Bearer " + token).timeout(requestTimeout).build();
       while (true) {
         try {
           HttpResponse<String> response = http.send(r, HttpResponse.BodyHandlers.ofString());

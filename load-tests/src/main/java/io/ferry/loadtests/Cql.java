@@ -4,11 +4,11 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import java.net.InetSocketAddress;
 
 /** Direct CQL for the benchmarks' housekeeping (Cassandra at $FERRY_CASSANDRA, default 127.0.0.1:9042). */
-final class Cql {
+public final class Cql {
   private Cql() {}
 
   /** Drops a run's journal keyspace and its snapshot keyspace. */
-  static void dropKeyspaces(String keyspace) {
+  public static void dropKeyspaces(String keyspace) {
     String[] hostPort = System.getenv().getOrDefault("FERRY_CASSANDRA", "127.0.0.1:9042").split(":");
     try (CqlSession session = CqlSession.builder()
         .addContactPoint(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])))

@@ -40,7 +40,7 @@ public final class EvacuationBenchmark implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Instant time = Instant.now();
-    ScaleBenchmark.progress("bare QMP: " + vms + " individual migrations");
+    BenchSupport.progress("bare QMP: " + vms + " individual migrations");
     List<JsonNode> bare = QemuBench.bareMigrations(vms);
     Duration lead = Duration.ofSeconds(45);
     Map<String, Object> r = new LinkedHashMap<>();
@@ -53,17 +53,17 @@ public final class EvacuationBenchmark implements Callable<Integer> {
       for (int i = 0; i < vms; i++) ids.add(bench.runningVm(expiring, i));
       Map<String, GuestConsole.Count> before = new LinkedHashMap<>();
       ids.forEach(id -> before.put(id, bench.count(id)));
-      ScaleBenchmark.progress(vms + " guests running on " + expiring + "; waiting for its expiry warning");
-      JsonNode slot = QemuBench.await("timeslot " + expiring + " expiring", Duration.ofMinutes(5),
+      BenchSupport.progress(vms + " guests running on " + expiring + "; waiting for its expiry warning");
+      JsonNode slot = BenchSupport.await("timeslot " + expiring + " expiring", Duration.ofMinutes(5),
           () -> bench.api.get("/v1/timeslots/" + expiring, bench.token).body(), t -> !t.get("stage").asText().equals("Active"));
       Instant warning = Instant.parse(slot.get("end").asText()).minus(lead);
       for (String id : ids) {
-        QemuBench.await("VM " + id + " on " + target, Duration.ofSeconds(lead.toSeconds()), () -> bench.vm(id),
+        BenchSupport.await("VM " + id + " on " + target, Duration.ofSeconds(lead.toSeconds()), () -> bench.vm(id),
             v -> v.get("stage").asText().equals("Running") && target.equals(v.get("timeslot").asText()));
       }
       Instant last = warning;
       for (String id : ids) {
-        GuestConsole.Count after = QemuBench.await("VM " + id + "'s guest counting on", Duration.ofSeconds(30), () -> bench.count(id),
+        GuestConsole.Count after = BenchSupport.await("VM " + id + "'s guest counting on", Duration.ofSeconds(30), () -> bench.count(id),
             c -> c.n() > before.get(id).n());
         VmEvent.VmMigrated m = bench.migrations(id).get(0);
         if (m.at().isAfter(last)) last = m.at();

@@ -37,7 +37,7 @@ public final class MigrationBenchmark implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Instant time = Instant.now();
-    ScaleBenchmark.progress("bare QMP: " + repeat + " migrations");
+    BenchSupport.progress("bare QMP: " + repeat + " migrations");
     List<JsonNode> bare = QemuBench.bareMigrations(repeat);
     List<Map<String, Object>> ferry = new ArrayList<>();
     try (QemuBench bench = QemuBench.start("ferry_bench_migration")) {
@@ -51,10 +51,10 @@ public final class MigrationBenchmark implements Callable<Integer> {
         long start = System.nanoTime();
         var answer = bench.api.post("/v1/vms/" + vm + "/migrate", bench.token, Map.of("timeslot", to));
         if (!answer.ok()) throw new IllegalStateException("migration " + (i + 1) + " was refused: " + answer.problem());
-        QemuBench.await("migration " + (i + 1) + " done", Duration.ofSeconds(60), () -> bench.vm(vm),
+        BenchSupport.await("migration " + (i + 1) + " done", Duration.ofSeconds(60), () -> bench.vm(vm),
             v -> v.get("stage").asText().equals("Running") && to.equals(v.get("timeslot").asText()));
         double wall = (System.nanoTime() - start) / 1e6;
-        GuestConsole.Count after = QemuBench.await("the guest counting on after migration " + (i + 1), Duration.ofSeconds(30),
+        GuestConsole.Count after = BenchSupport.await("the guest counting on after migration " + (i + 1), Duration.ofSeconds(30),
             () -> bench.count(vm), c -> c.n() > before.n());
         List<VmEvent.VmMigrated> done = bench.migrations(vm);
         VmEvent.VmMigrated last = done.get(done.size() - 1);
@@ -64,7 +64,7 @@ public final class MigrationBenchmark implements Callable<Integer> {
         row.put("downtime_ms", last.stats().downtimeMs());
         row.put("guest_continued", after.boot().equals(before.boot()));
         ferry.add(row);
-        ScaleBenchmark.progress("Ferry migration " + (i + 1) + ": " + row);
+        BenchSupport.progress("Ferry migration " + (i + 1) + ": " + row);
         on = to;
       }
     }

@@ -71,7 +71,7 @@ final class QemuBench implements AutoCloseable {
     var a = api.post("/v1/timeslots", token, Map.of("cores", cores, "memoryMiB", memoryMiB, "walltime", "PT" + walltime.toSeconds() + "S"));
     if (!a.ok()) throw new IllegalStateException("cannot request a timeslot: " + a.problem());
     String id = a.body().get("id").asText();
-    await("timeslot " + id + " active", Duration.ofSeconds(90), () -> api.get("/v1/timeslots/" + id, token).body(),
+    BenchSupport.await("timeslot " + id + " active", Duration.ofSeconds(90), () -> api.get("/v1/timeslots/" + id, token).body(),
         t -> t.get("stage").asText().equals("Active"));
     return id;
   }
@@ -81,8 +81,8 @@ final class QemuBench implements AutoCloseable {
     String id = "b" + run + "-" + n;
     var a = api.post("/v1/vms", token, Map.of("id", id, "flavour", "tiny", "image", "tiny", "timeslot", timeslot));
     if (!a.ok()) throw new IllegalStateException("cannot create VM " + id + ": " + a.problem());
-    await("VM " + id + " running", Duration.ofSeconds(90), () -> vm(id), v -> v.get("stage").asText().equals("Running"));
-    await("VM " + id + "'s guest counting", Duration.ofSeconds(120), () -> count(id), c -> c != null);
+    BenchSupport.await("VM " + id + " running", Duration.ofSeconds(90), () -> vm(id), v -> v.get("stage").asText().equals("Running"));
+    BenchSupport.await("VM " + id + "'s guest counting", Duration.ofSeconds(120), () -> count(id), c -> c != null);
     return id;
   }
 
@@ -114,17 +114,6 @@ final class QemuBench implements AutoCloseable {
     return journal.currentEventsByPersistenceId("Vm|" + vmId, 0, Long.MAX_VALUE).map(e -> e.event())
         .filter(VmEvent.VmMigrated.class::isInstance).map(VmEvent.VmMigrated.class::cast)
         .runWith(Sink.seq(), system).toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
-
-  /** Polls {@code read} every 20 ms until {@code done} holds; fails naming {@code what} after {@code timeout}. */
-  static <T> T await(String what, Duration timeout, java.util.function.Supplier<T> read, Predicate<T> done) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T value = read.get();
-      if (value != null && done.test(value)) return value;
-      if (System.nanoTime() > deadline) throw new IllegalStateException(what + ": not reached within " + timeout.toSeconds() + " s (last: " + value + ")");
-      ScaleWorkload.pause(Duration.ofMillis(20));
-    }
   }
 
   /** Runs the bare-QMP baseline {@code repeat} times; one JSON object per migration. */

@@ -93,7 +93,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
     String admin = Users.addUser(dir.resolve("users.json"), "bench-admin", true);
     Map<String, String> tokens = new LinkedHashMap<>();
     for (int i = 1; i <= sc.users(); i++) tokens.put(String.format("user%03d", i), Users.addUser(dir.resolve("users.json"), String.format("user%03d", i), false));
-    progress("scenario " + sc + " keyspace " + keyspace);
+    BenchSupport.progress("scenario " + sc + " keyspace " + keyspace);
     ControlProcess control = ControlProcess.start(dir, keyspace, sc, controlHeap, settings);
     List<ActorSystem<SimHost.Command>> hostSystems = new ArrayList<>();
     List<String> lines; // where the report went and the summary: printed last, after the clean-up
@@ -101,13 +101,13 @@ public final class ScaleBenchmark implements Callable<Integer> {
     try {
       for (int k = 1; k <= sc.hosts(); k++) hostSystems.add(SimHost.start(hostConfig(control.seed(), keyspace, dir, k, settings)));
       awaitUp(hostSystems.get(0), sc.hosts() + 1, Duration.ofSeconds(60));
-      progress("control member " + control.api() + " and " + sc.hosts() + " agent hosts are up");
+      BenchSupport.progress("control member " + control.api() + " and " + sc.hosts() + " agent hosts are up");
       JournalProbe probe = new JournalProbe();
       probe.start(hostSystems.get(0), run, Duration.ofMillis(100));
       StreamFollower follower = new StreamFollower();
       follower.start(control.api(), admin);
       BenchSupport.Api api = new BenchSupport.Api(control.api(), Duration.ofMinutes(2));
-      ScaleWorkload workload = new ScaleWorkload(sc, api, admin, tokens, ScaleBenchmark::progress);
+      ScaleWorkload workload = new ScaleWorkload(sc, api, admin, tokens, BenchSupport::progress);
 
       Instant setup = Instant.now();
       List<ScaleWorkload.Slot> planned = workload.requestSlots();
@@ -118,7 +118,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
       double createSeconds = Duration.between(granted, Instant.now()).toMillis() / 1000.0;
       workload.awaitStage("VMs", "/v1/vms", Set.copyOf(vmIds), "Running", Duration.ofSeconds(60 + vms / 100), 0.99);
       Instant allRunning = Instant.now();
-      progress(vms + " VMs created in " + createSeconds + " s and running " + Duration.between(granted, allRunning).toSeconds()
+      BenchSupport.progress(vms + " VMs created in " + createSeconds + " s and running " + Duration.between(granted, allRunning).toSeconds()
           + " s after the timeslots were granted");
 
       Instant until = granted.plus(sc.lastExpiry()).plus(sc.tail());
@@ -126,19 +126,19 @@ public final class ScaleBenchmark implements Callable<Integer> {
       while (Instant.now().isBefore(until)) {
         Map<String, String> stages = workload.keepPools(replacementWalltime);
         Map<String, Long> count = stages.values().stream().collect(Collectors.groupingBy(s -> s, java.util.TreeMap::new, Collectors.counting()));
-        progress("timeslots " + count + ", " + Duration.between(Instant.now(), until).toSeconds() + " s to go");
-        ScaleWorkload.pause(Duration.ofSeconds(2));
+        BenchSupport.progress("timeslots " + count + ", " + Duration.between(Instant.now(), until).toSeconds() + " s to go");
+        BenchSupport.sleep(Duration.ofSeconds(2));
       }
       Instant runEnd = Instant.now();
       follower.stop();
       probe.stop();
 
-      progress("auditing the whole journal");
+      BenchSupport.progress("auditing the whole journal");
       long auditStart = System.nanoTime();
       var audit = api.get("/v1/audit/verify", admin);
       double auditSeconds = (System.nanoTime() - auditStart) / 1e9;
       if (!audit.ok()) throw new IllegalStateException("audit verify failed: " + audit.problem());
-      progress("reading the journal");
+      BenchSupport.progress("reading the journal");
       // read through a system of its own: an agent host may have been downed during the run
       ActorSystem<Void> reader = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "journal-reader",
           ConfigFactory.load(ConfigFactory.parseString("pekko.actor.provider = local\nferry.cassandra.keyspace = " + keyspace)));
@@ -253,7 +253,7 @@ public final class ScaleBenchmark implements Callable<Integer> {
   }
 
   private static void awaitUp(ActorSystem<?> system, int members, Duration timeout) {
-    QemuBench.await(members + " members up", timeout, () -> java.util.stream.StreamSupport.stream(
+    BenchSupport.await(members + " members up", timeout, () -> java.util.stream.StreamSupport.stream(
         Cluster.get(system).state().getMembers().spliterator(), false).filter(m -> m.status() == MemberStatus.up()).count(),
         up -> up >= members);
   }
@@ -266,8 +266,5 @@ public final class ScaleBenchmark implements Callable<Integer> {
         .runWith(Sink.seq(), system).toCompletableFuture().get(10, TimeUnit.MINUTES);
   }
 
-  static void progress(String line) {
-    System.err.println("[" + java.time.LocalTime.now().withNano(0) + "] " + line);
-  }
 
 }

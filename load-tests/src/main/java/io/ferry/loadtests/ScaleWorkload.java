@@ -104,7 +104,7 @@ final class ScaleWorkload {
         problems.add(message);
         return;
       }
-      pause(Duration.ofSeconds(1));
+      BenchSupport.sleep(Duration.ofSeconds(1));
     }
   }
 
@@ -202,14 +202,5 @@ final class ScaleWorkload {
 
   List<String> problems() {
     return problems;
-  }
-
-  static void pause(Duration d) {
-    try {
-      Thread.sleep(d.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 }
