@@ -21,7 +21,12 @@ import org.slf4j.LoggerFactory;
  * for any of its incarnations renews the lease until the read's start + {@code fence-after}.
  * While the agent is <em>unattached</em> (cut off from every control member, downed, or between
  * two incarnations while it rejoins), a watchdog thread that does not depend on the actor system
- * fences as soon as the lease has run out.
+ * fences as soon as the lease has run out — once the agent has been attached at all: before its
+ * first incarnation has seen a control member, no member of the control plane's cluster has known
+ * any incarnation of this process, so no order can name one, and a slow start (the first read of
+ * the orders opens the Cassandra session) is no reason to fence. The fault campaign found that an
+ * agent whose first read took longer than fence-after "fenced" with no QEMU, carried that into its
+ * next incarnation, and at the first control-plane restart killed its VMs and exited.
  *
  * <p>Why the control side may restart the VMs {@code fence-after} + margin after its order was
  * written (at W, read back at QUORUM): every read that starts after W finds the order and the
@@ -47,6 +52,7 @@ public final class FenceLease implements AutoCloseable {
   private final ScheduledExecutorService watchdog;
   private volatile long validUntil;
   private volatile boolean attached;
+  private volatile boolean everAttached;
   private volatile Runnable fence = () -> {};
 
   /** A lease valid for {@code fenceAfter} from now: a new incarnation has no order against it yet. */
@@ -92,6 +98,7 @@ public final class FenceLease implements AutoCloseable {
   /** Whether a control member is reachable: while one is, the lease running out is no reason to fence. */
   void attached(boolean reachable) {
     this.attached = reachable;
+    if (reachable) everAttached = true;
   }
 
   /** What fencing does in the current incarnation (kill the QEMUs, then shut the member down). */
@@ -115,7 +122,7 @@ public final class FenceLease implements AutoCloseable {
   }
 
   private void watch() {
-    if (!attached && !valid()) {
+    if (everAttached && !attached && !valid()) {
       fence("unattached from the control plane and no fence order could be read for " + millisSinceRenewal()
           + " ms (fence-after " + fenceAfter.toMillis() + " ms)");
     }

@@ -1,0 +1,56 @@
+package io.ferry.loadtests.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * The fault campaign's subset that every test run holds to (the whole matrix is {@code ops/chaos}):
+ * a QEMU crash, the whole control plane restarted, Cassandra killed in the middle of an expiry's
+ * evacuation, and the source node cut off just before a migration is asked for. 3 real control
+ * members, Slurm jobs with real agents in their own network namespaces, real QEMU, real
+ * Cassandra. Every case must hold every invariant of {@link ChaosCase}, and end as a user would
+ * expect it to.
+ */
+class ChaosIT {
+  record Expected(String kase, String why, Predicate<ChaosCase.Outcome> holds) {}
+
+  static final List<Expected> EXPECTED = List.of(
+      new Expected("QEMU_KILL/MIGRATE/AFTER", "the crash recorded Lost, then the dynamic VM restarted with a new boot",
+          o -> o.outcome().startsWith("Running") && o.outcome().contains("a new boot") && stages(o).contains("Lost@")),
+      new Expected("CONTROL_RESTART/MIGRATE/AFTER", "the VM runs on, on its target, the same guest, never Lost",
+          o -> o.outcome().equals("Running on the target, the same guest") && !stages(o).contains("Lost@")),
+      new Expected("CASSANDRA_KILL/EVACUATE/DURING", "the evacuation finished once the journal was back: the same guest on the target",
+          o -> o.outcome().equals("Running on the target, the same guest")),
+      new Expected("SOURCE_PARTITION/MIGRATE/BEFORE", "the cut-off node fenced and its VM restarted elsewhere, never twice",
+          o -> o.outcome().startsWith("Running") && o.outcome().contains("a new boot")));
+
+  private static String stages(ChaosCase.Outcome o) {
+    return String.valueOf(o.figures().get("stages"));
+  }
+
+  @Test
+  void theCampaignsSubsetHoldsEveryInvariantAndEndsAsExpected() throws Exception {
+    Path home = Path.of("..").toAbsolutePath().normalize();
+    Path images = Path.of(System.getenv().getOrDefault("FERRY_IMAGES", System.getProperty("user.home") + "/.ferry/images"));
+    List<String[]> plan = EXPECTED.stream().map(e -> e.kase().split("/")).toList();
+    List<ChaosCase.Outcome> outcomes = Chaos.run(home, images, 3, plan, false);
+    System.out.println(Chaos.table(outcomes, java.time.Instant.now()));
+    assertEquals(EXPECTED.size(), outcomes.size());
+    Executable[] checks = new Executable[EXPECTED.size() * 2];
+    for (int i = 0; i < EXPECTED.size(); i++) {
+      Expected e = EXPECTED.get(i);
+      ChaosCase.Outcome o = outcomes.get(i);
+      checks[2 * i] = () -> assertTrue(o.ok(), e.kase() + ": " + o.failures());
+      checks[2 * i + 1] = () -> assertTrue(e.holds().test(o), e.kase() + ": expected " + e.why() + "; it ended " + o.outcome()
+          + " (stages " + stages(o) + ", " + o.figures() + ")");
+    }
+    assertAll(checks);
+  }
+}
