@@ -118,13 +118,27 @@ final class Rig implements AutoCloseable {
     return List.of(ChaosNet.sh("sinfo -h -N -o %N").strip().split("\\s+")).stream().distinct().sorted().collect(Collectors.toList());
   }
 
-  /** Requests a Slurm timeslot of 2 cores and waits until it is Active; returns its view. */
+  /**
+   * Requests a Slurm timeslot of 2 cores and waits until it is Active and its agent is up (Active
+   * comes when the job runs; the agent joins some seconds later, and a VM placed before that
+   * fails with "no agent of node … is in the cluster"); returns its view.
+   */
   JsonNode activeTimeslot(Duration walltime) {
     Answer a = api.post("/v1/timeslots", token, Map.of("cores", 2, "memoryMiB", 1024, "walltime", "PT" + walltime.toSeconds() + "S"));
     if (!a.ok()) throw new IllegalStateException("cannot request a timeslot: " + a.problem());
     String id = a.body().get("id").asText();
-    return BenchSupport.await("timeslot " + id + " active", Duration.ofSeconds(120), () -> timeslot(id),
+    JsonNode slot = BenchSupport.await("timeslot " + id + " active", Duration.ofSeconds(120), () -> timeslot(id),
         t -> t.get("stage").asText().equals("Active"));
+    String node = slot.get("node").asText();
+    Path out = dir.resolve("jobs").resolve("slurm").resolve("ferry-" + id + ".out");
+    BenchSupport.await("the agent of " + node + " up (" + out + ")", Duration.ofSeconds(120), () -> {
+      try {
+        return Files.exists(out) && Files.readString(out).contains("ferry-agent of node " + node + " up");
+      } catch (IOException e) {
+        return false;
+      }
+    }, up -> up);
+    return slot;
   }
 
   JsonNode timeslot(String id) {

@@ -2,11 +2,13 @@ package io.ferry.nodeagent.agent;
 
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>The rule: <b>an agent kills its QEMUs when the control plane ordered it to, or when it can
  * no longer know whether it did</b>. Orders are rows in Cassandra ({@code NodeFences}) that the
  * control side writes for the agent incarnation it downed, before it restarts that node's VMs
- * anywhere else. The agent reads them every {@code check-interval}; a read that finds no order
+ * anywhere else. The agent process reads them every {@code check-interval} ({@link #startReading},
+ * through a session of its own that outlives its members); a read that finds no order
  * for any of its incarnations renews the lease until the read's start + {@code fence-after}.
  * While the agent is <em>unattached</em> (cut off from every control member, downed, or between
  * two incarnations while it rejoins), a watchdog thread that does not depend on the actor system
@@ -54,12 +57,14 @@ public final class FenceLease implements AutoCloseable {
   private volatile boolean attached;
   private volatile boolean everAttached;
   private volatile Runnable fence = () -> {};
+  private final AtomicBoolean reading = new AtomicBoolean();
+  private volatile boolean readFailing;
 
   /** A lease valid for {@code fenceAfter} from now: a new incarnation has no order against it yet. */
   public FenceLease(Duration fenceAfter) {
     this.fenceAfter = fenceAfter;
     this.validUntil = System.nanoTime() + fenceAfter.toNanos();
-    this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+    this.watchdog = Executors.newScheduledThreadPool(1, r -> {
       Thread t = new Thread(r, "fence-watchdog");
       t.setDaemon(true);
       return t;
@@ -119,6 +124,40 @@ public final class FenceLease implements AutoCloseable {
     if (!fenced.compareAndSet(false, true)) return;
     log.error("fencing: {}", why);
     fence.run();
+  }
+
+  /**
+   * Reads the node's orders every {@code interval} for as long as the lease lives: across
+   * incarnations, so a rejoin (no member for a few seconds) does not stop the reads that renew
+   * the lease. {@code read} answers whether an order names one of the given incarnations.
+   */
+  void startReading(Function<Set<Long>, CompletionStage<Boolean>> read, Duration interval) {
+    watchdog.scheduleWithFixedDelay(() -> {
+      if (reading.getAndSet(true)) return; // the previous read is still out
+      long start = System.nanoTime();
+      CompletionStage<Boolean> answer;
+      try {
+        answer = read.apply(incarnations());
+      } catch (RuntimeException e) {
+        answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+      }
+      answer.whenComplete((ordered, error) -> {
+        reading.set(false);
+        if (error != null) {
+          if (!readFailing) {
+            log.warn("cannot read this node's fence orders from Cassandra: {} (the lease runs out {} ms after the last good read)",
+                error.getMessage(), fenceAfter.toMillis());
+          }
+          readFailing = true;
+        } else if (Boolean.TRUE.equals(ordered)) {
+          fence("the control plane ordered this node to fence: it downed this agent and will restart its VMs");
+        } else {
+          if (readFailing) log.info("fence orders readable again");
+          readFailing = false;
+          renewed(start);
+        }
+      });
+    }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void watch() {

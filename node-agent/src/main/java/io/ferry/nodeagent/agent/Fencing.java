@@ -1,6 +1,5 @@
 package io.ferry.nodeagent.agent;
 
-import io.ferry.journal.NodeFences;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -15,19 +14,15 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * One incarnation's part in {@link FenceLease}: reads the node's fence orders every
- * {@code check-interval} (fencing at once when one names this agent, renewing the lease when none
- * does), tells the lease whether a control member is reachable, and asks for a rejoin when the
+ * One incarnation's part in {@link FenceLease} (whose {@link FenceReader} reads the node's fence
+ * orders for the whole process): registers the incarnation, tells the lease whether a control
+ * member is reachable, and asks for a rejoin when the
  * control plane is gone (every control member left or was removed, as when it restarts): the
  * member then ends without killing its QEMUs and the agent process starts a new member that joins
  * the control plane's seed nodes again and re-attaches.
  */
 public final class Fencing {
   private Fencing() {}
-
-  private record Check() {}
-
-  private record Checked(long startNanos, Boolean ordered, Throwable error) {}
 
   private record Rejoin() {}
 
@@ -36,19 +31,15 @@ public final class Fencing {
     return !control.isEmpty() && unreachable.containsAll(control);
   }
 
-  static Behavior<Object> create(String controlRole, String nodeId, FenceLease lease, Duration checkInterval,
-      Duration rejoinAfter) {
+  static Behavior<Object> create(String controlRole, FenceLease lease, Duration rejoinAfter) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       Cluster cluster = Cluster.get(context.getSystem());
       lease.incarnation(cluster.selfMember().uniqueAddress().longUid());
-      NodeFences fences = new NodeFences(context.getSystem());
       cluster.subscriptions().tell(Subscribe.create(context.getSelf().narrow(), ClusterEvent.MemberEvent.class));
       cluster.subscriptions().tell(Subscribe.create(context.getSelf().narrow(), ClusterEvent.ReachabilityEvent.class));
-      timers.startTimerWithFixedDelay(new Check(), Duration.ZERO, checkInterval);
       Set<Address> control = new HashSet<>();
       Set<Address> unreachable = new HashSet<>();
       boolean[] everJoined = {false};
-      boolean[] warnedRead = {false};
       Runnable decide = () -> {
         boolean reachable = !control.isEmpty() && !cutOff(control, unreachable);
         boolean wasAttached = lease.attachedNow();
@@ -66,28 +57,6 @@ public final class Fencing {
         }
       };
       return Behaviors.receive(Object.class)
-          .onMessage(Check.class, c -> {
-            long start = System.nanoTime();
-            fences.ordered(nodeId, lease.incarnations()).whenComplete((ordered, error) ->
-                context.getSelf().tell(new Checked(start, ordered, error)));
-            return Behaviors.same();
-          })
-          .onMessage(Checked.class, c -> {
-            if (c.error() != null) {
-              if (!warnedRead[0]) {
-                context.getLog().warn("cannot read this node's fence orders from Cassandra: {} (the lease runs out {} ms after the"
-                    + " last good read)", c.error().getMessage(), lease.fenceAfter().toMillis());
-              }
-              warnedRead[0] = true;
-            } else if (Boolean.TRUE.equals(c.ordered())) {
-              lease.fence("the control plane ordered node " + nodeId + " to fence: it downed this agent and will restart its VMs");
-            } else {
-              if (warnedRead[0]) context.getLog().info("fence orders readable again");
-              warnedRead[0] = false;
-              lease.renewed(c.startNanos());
-            }
-            return Behaviors.same();
-          })
           .onMessage(Rejoin.class, r -> {
             if (!control.isEmpty()) return Behaviors.same();
             context.getLog().warn("every control member has left the cluster (a control-plane restart?): ending this member,"

@@ -92,8 +92,11 @@ public final class NodeAgent {
    * @return the process's exit code: 0 when stopped, 4 when it fenced itself
    */
   public static int run(Config config, java.util.function.Consumer<ActorSystem<Void>> started) {
-    try (FenceLease lease = new FenceLease(fenceAfter(withPluginRoles(config, plugins())))) {
+    Config withRoles = withPluginRoles(config, plugins());
+    try (FenceLease lease = new FenceLease(fenceAfter(withRoles));
+         FenceReader reader = FenceReader.start(withRoles, AgentSettings.from(withRoles).nodeId(), lease)) {
       while (true) {
+        if (lease.fenced()) return 4; // between two members (an order read meanwhile): the QEMUs are killed already
         ActorSystem<Void> system = start(config, lease);
         started.accept(system);
         system.getWhenTerminated().toCompletableFuture().join();
@@ -146,9 +149,14 @@ public final class NodeAgent {
 
   /** Starts the member and the agent of the node its settings name, with a fence lease of its own. */
   public static ActorSystem<Void> start(Config given) {
-    FenceLease lease = new FenceLease(fenceAfter(withPluginRoles(given, plugins())));
+    Config withRoles = withPluginRoles(given, plugins());
+    FenceLease lease = new FenceLease(fenceAfter(withRoles));
+    FenceReader reader = FenceReader.start(withRoles, AgentSettings.from(withRoles).nodeId(), lease);
     ActorSystem<Void> system = start(given, lease);
-    system.getWhenTerminated().thenRun(lease::close);
+    system.getWhenTerminated().thenRun(() -> {
+      reader.close();
+      lease.close();
+    });
     return system;
   }
 
@@ -169,8 +177,7 @@ public final class NodeAgent {
       org.apache.pekko.actor.typed.ActorRef<Object> ref = context.spawn(NodeAgentActor.create(settings, driver, pool), "agent");
       agent.complete(ref);
       Config c = context.getSystem().settings().config();
-      context.spawn(Fencing.create(c.getString("ferry.agent.control-role"), settings.nodeId(), lease,
-          c.getDuration("ferry.agent.fence-check-interval"), c.getDuration("ferry.agent.rejoin-after")), "fencing");
+      context.spawn(Fencing.create(c.getString("ferry.agent.control-role"), lease, c.getDuration("ferry.agent.rejoin-after")), "fencing");
       for (AgentMemberPlugin plugin : plugins) {
         context.getLog().info("agent member also runs {}", plugin.getClass().getName());
         plugin.start(context, settings, ref);
