@@ -33,11 +33,25 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
   public String submit(JobSpec job) {
     if (!job.name().matches("[A-Za-z0-9._-]+")) throw new BatchException("job name '" + job.name() + "' must be letters, digits, '.', '_', '-'");
     Path script = scriptDir.resolve(job.name() + ".sh");
-    StringBuilder text = new StringBuilder("#!/bin/bash\n# Ferry timeslot job: the agent replaces this shell, so Slurm's signals reach it.\n");
+    StringBuilder text = new StringBuilder("""
+        #!/bin/bash
+        # Ferry timeslot job: runs the node agent, passes Slurm's signals on to it (the expiry warning
+        # USR1 goes to this shell only), and once the agent has ended, however it ended, kills what is
+        # left of the job's process group: its QEMUs. So no VM outlives its job's agent, even where
+        # Slurm tracks processes by parentage (proctrack/linuxproc loses a QEMU whose agent was killed).
+        """);
     for (var e : job.environment().entrySet()) text.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
-    text.append("exec");
-    for (String arg : job.command()) text.append(' ').append(quote(arg));
-    text.append('\n');
+    for (String arg : job.command()) text.append(quote(arg)).append(' ');
+    text.append("""
+        &
+        agent=$!
+        trap 'kill -USR1 $agent 2>/dev/null' USR1
+        trap 'kill -TERM $agent 2>/dev/null' TERM INT
+        status=0
+        while kill -0 $agent 2>/dev/null; do wait $agent; status=$?; done
+        for p in $(pgrep -g $$); do [ "$p" != $$ ] && kill -KILL "$p" 2>/dev/null; done
+        exit $status
+        """);
     try {
       Files.createDirectories(scriptDir);
       Files.writeString(script, text);

@@ -253,6 +253,32 @@ class VmTest {
     assertInstanceOf(VmState.Lost.class, run(migrating, r -> new ReportExited("node-a", "QEMU exited", r)).getValue());
   }
 
+  /**
+   * Found by the fault campaign's reading of the code: the exit of the target's waiting QEMU made
+   * the VM Lost while its source ran on. It is a failed migration: the VM runs on at the source.
+   */
+  @Test
+  void theTargetsQemuEndingDuringAMigrationFailsTheMigrationAndTheSourceRunsOn() {
+    var migrating = at(VmState.Migrating.class);
+    var after = run(migrating, r -> new ReportExited("node-b", "QEMU (pid 7) exited with status 137 (killed by signal 9)", r)).getValue();
+    var running = assertInstanceOf(VmState.Running.class, after);
+    assertEquals("node-a", running.facts().placement().nodeId());
+  }
+
+  /** Found by the fault campaign: the source's QEMU died mid-migration and the target's waiting QEMU stayed for good. */
+  @Test
+  void aMigrationThatEndsWithoutMovingTellsTheTargetToDropItsWaitingQemuAndOneThatMovedDoesNot() {
+    var lost = at(VmState.Migrating.class);
+    String attempt = lost.getState().facts().attempt();
+    run(lost, r -> new ReportExited("node-a", "QEMU exited", r));
+    assertTrue(link.sent.stream().anyMatch(x -> x.nodeId().equals("node-b") && x.command() instanceof AgentCommand.AbortIncoming a
+        && a.attempt().equals(attempt)), link.sent.toString());
+    link.sent.clear();
+    var moved = at(VmState.Migrating.class);
+    run(moved, r -> new ReportMigrated(cur(), new MigrationStats(1, 1, 1), r));
+    assertTrue(link.sent.stream().noneMatch(x -> x.command() instanceof AgentCommand.AbortIncoming), link.sent.toString());
+  }
+
   @Test
   void aMigrationThatEndsWithoutMovingGivesBackItsTargetsRoom() {
     var vm = at(VmState.Migrating.class);

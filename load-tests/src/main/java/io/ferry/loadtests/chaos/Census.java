@@ -66,6 +66,14 @@ final class Census implements AutoCloseable {
     return found;
   }
 
+  /** The VM's QEMUs now, for a report: pid, node folder, and whether it waits for an incoming guest. */
+  static List<String> describe(String vmId) {
+    List<String> out = new ArrayList<>();
+    qemusOf(vmId).forEach((pid, console) -> out.add("pid " + pid + " " + (console == null ? "?" : console.getParent().getParent().getParent())
+        + (commandLine(pid).contains("-incoming") ? " (started -incoming)" : "")));
+    return out;
+  }
+
   /** A process's whole command line from /proc, or "" if it has gone. */
   static String commandLine(long pid) {
     try {

@@ -207,8 +207,9 @@ final class ChaosCase {
     Members m = rig.members;
     switch (fault) {
       case QEMU_KILL -> {
-        Long pid = census.runningPid();
-        if (pid == null) throw new IllegalStateException("no QEMU of " + vm + " runs the guest to kill");
+        // the QEMU running the guest; during a resume, the one loading it (it has not run the guest yet)
+        Long pid = census.runningPid() != null ? census.runningPid() : Census.qemusOf(vm).keySet().stream().max(Long::compare).orElse(null);
+        if (pid == null) throw new IllegalStateException("no QEMU of " + vm + " runs to kill (stage " + stageNow() + ")");
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         return CompletableFuture.completedFuture(null);
       }
@@ -296,7 +297,7 @@ final class ChaosCase {
       guest = later == null ? "" : later.boot().equals(bootBefore) ? ", the same guest" : ", a new boot";
     } else if (settled) {
       boolean gone = awaitNoQemu(census);
-      checks.add(new Check("no QEMU unless Running", gone, gone ? "none" : "a QEMU of a " + stage + " VM still runs"));
+      checks.add(new Check("no QEMU unless Running", gone, gone ? "none" : "a QEMU of a " + stage + " VM still runs: " + Census.describe(vm)));
       if (stage.equals("Failed") || stage.equals("Lost")) {
         checks.add(new Check("a failure says why", !reason.isBlank(), reason.isBlank() ? "no reason recorded" : reason));
       }

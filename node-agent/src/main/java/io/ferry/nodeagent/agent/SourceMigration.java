@@ -72,7 +72,13 @@ final class SourceMigration {
                     + " could not prepare: " + ((IncomingReply.Failed) ready).reason(), false));
               }
               return CompletableFuture.supplyAsync(() -> driver.migrate(source, r.uri(), params, listener), pool)
-                  .thenCompose(outcome -> finish(target, outcome));
+                  .handle((outcome, error) -> {
+                    if (error == null) return finish(target, outcome);
+                    // the source's QEMU failed under the migration (it died, QMP broke): the target's waiting QEMU goes too
+                    target.tell(new AbortIncoming(AgentCommand.PROTOCOL_VERSION, command.vmId(), command.attempt()));
+                    return CompletableFuture.<AgentReport.Outcome>failedFuture(error);
+                  })
+                  .thenCompose(f -> f);
             }));
   }
 
