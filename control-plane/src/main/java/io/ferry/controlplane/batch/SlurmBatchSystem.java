@@ -41,12 +41,16 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
         # Slurm tracks processes by parentage (proctrack/linuxproc loses a QEMU whose agent was killed).
         """);
     for (var e : job.environment().entrySet()) text.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+    // the traps come first: Slurm's warning may come at once (its timing is coarse); one before the
+    // agent runs is dropped, as the control plane marks the timeslot expiring by its end anyway
+    text.append("""
+        trap '[ -n "${agent:-}" ] && kill -USR1 $agent 2>/dev/null' USR1
+        trap '[ -n "${agent:-}" ] && kill -TERM $agent 2>/dev/null' TERM INT
+        """);
     for (String arg : job.command()) text.append(quote(arg)).append(' ');
     text.append("""
         &
         agent=$!
-        trap 'kill -USR1 $agent 2>/dev/null' USR1
-        trap 'kill -TERM $agent 2>/dev/null' TERM INT
         status=0
         while kill -0 $agent 2>/dev/null; do wait $agent; status=$?; done
         for p in $(pgrep -g $$); do [ "$p" != $$ ] && kill -KILL "$p" 2>/dev/null; done

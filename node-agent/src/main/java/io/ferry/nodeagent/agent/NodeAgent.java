@@ -115,6 +115,25 @@ public final class NodeAgent {
     }
   }
 
+  private static final java.util.concurrent.atomic.AtomicBoolean warned = new java.util.concurrent.atomic.AtomicBoolean();
+  private static volatile Runnable warnTo;
+  private static final java.util.concurrent.atomic.AtomicBoolean catching = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Catches the batch system's expiry warning (USR1) from now on: remembered, and passed to the
+   * current member's agent (or to the next one, when it comes while no member runs). Without it,
+   * a warning that came while the JVM started the agent ended the process (USR1's default action):
+   * the fault campaign's 2-minute timeslots got theirs 13 s after the job began and died.
+   */
+  static void catchWarnings() {
+    if (!catching.compareAndSet(false, true)) return;
+    sun.misc.Signal.handle(new sun.misc.Signal("USR1"), signal -> {
+      warned.set(true);
+      Runnable to = warnTo;
+      if (to != null) to.run();
+    });
+  }
+
   /** Between two incarnations: long enough for the old member's port to be free. */
   private static final Duration REJOIN_PAUSE = Duration.ofSeconds(1);
 
@@ -184,8 +203,10 @@ public final class NodeAgent {
       }
       return Behaviors.empty();
     }), "ferry", config);
-    // Slurm's --signal=B:USR1@lead (and the local backend) warn the job's main process: this one.
-    sun.misc.Signal.handle(new sun.misc.Signal("USR1"), signal -> agent.thenAccept(a -> a.tell(new NodeAgentActor.Warned())));
+    // Slurm's --signal=B:USR1@lead (and the local backend) warn the job, whose script passes it on to this process
+    catchWarnings();
+    warnTo = () -> agent.thenAccept(a -> a.tell(new NodeAgentActor.Warned()));
+    if (warned.get()) warnTo.run();
     HandleStore handles = new HandleStore(settings.stateDir().resolve("handles"));
     lease.onFence(() -> {
       // Kill first, without waiting for anything that may hang; then end the member.

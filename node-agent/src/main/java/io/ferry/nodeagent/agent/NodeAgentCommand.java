@@ -61,6 +61,7 @@ public final class NodeAgentCommand implements Callable<Integer> {
   Integer memory;
 
   public static void main(String[] args) {
+    NodeAgent.catchWarnings(); // first: a short job's warning may come while the agent starts
     System.exit(new CommandLine(new NodeAgentCommand()).execute(args));
   }
 
