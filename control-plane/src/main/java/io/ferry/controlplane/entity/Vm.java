@@ -267,7 +267,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .afterPersist((before, after) -> {
           freeLeftTimeslot(before, after);
           freeUnusedTarget(before, after);
-          abortUnusedTarget(before, after);
+          VmAgentWork.abortUnusedTarget(before, after, agents, context.getLog());
           home.settle(vmId, after);
           drive(after);
         })
@@ -291,21 +291,6 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     Placement now = after.facts().placement();
     String target = m.target().timeslotId();
     if (now == null || !now.timeslotId().equals(target) || after instanceof VmState.Failed) capacity.free(target, vmId);
-  }
-
-  /**
-   * A migration that ended without moving the VM (failed, cancelled, or the VM was lost or stopped
-   * meanwhile) tells its target's agent to drop the QEMU it may have waiting for the guest. The
-   * source agent does so too when it can; this covers a source agent that died (found by the
-   * fault campaign: the waiting QEMU was left for good). Attempt-scoped and idempotent.
-   */
-  private void abortUnusedTarget(VmState before, VmState after) {
-    if (!(before instanceof VmState.Migrating m) || after instanceof VmState.Migrating) return;
-    Placement now = after.facts().placement();
-    if (after instanceof VmState.Running && now != null && now.nodeId().equals(m.target().nodeId())) return; // it moved there
-    String target = m.target().nodeId();
-    agents.send(target, new io.ferry.journal.agent.AgentCommand.AbortIncoming(io.ferry.journal.agent.AgentCommand.PROTOCOL_VERSION, vmId,
-        before.facts().attempt()), why -> context.getLog().info("VM {}: cannot tell node {} to drop its waiting QEMU: {}", vmId, target, why));
   }
 
   /** The identity of a side effect begun by the event about to be persisted: its sequence number. */

@@ -61,4 +61,19 @@ final class VmAgentWork {
     agents.send(node, new AgentCommand.AttachVm(AgentCommand.PROTOCOL_VERSION, state.vmId(), agents.reportsTo()),
         why -> log.warn("VM {}: cannot reach the agent of node {} to attach: {}", state.vmId(), node, why));
   }
+
+  /**
+   * A migration that ended without moving the VM (failed, cancelled, or the VM was lost or stopped
+   * meanwhile) tells its target's agent to drop the QEMU it may have waiting for the guest. The
+   * source agent does so too when it can; this covers a source agent that died (found by the
+   * fault campaign: the waiting QEMU was left for good). Attempt-scoped and idempotent.
+   */
+  static void abortUnusedTarget(VmState before, VmState after, AgentLink agents, Logger log) {
+    if (!(before instanceof VmState.Migrating m) || after instanceof VmState.Migrating) return;
+    Placement now = after.facts().placement();
+    if (after instanceof VmState.Running && now != null && now.nodeId().equals(m.target().nodeId())) return; // it moved there
+    String target = m.target().nodeId();
+    agents.send(target, new AgentCommand.AbortIncoming(AgentCommand.PROTOCOL_VERSION, before.vmId(), before.facts().attempt()),
+        why -> log.info("VM {}: cannot tell node {} to drop its waiting QEMU: {}", before.vmId(), target, why));
+  }
 }
