@@ -106,11 +106,24 @@ public final class ControlPlane {
     CassandraPreflight.check(config);
     ActorSystem<Void> system = ActorSystem.create(guardian(moreBackends), SYSTEM_NAME, config);
     forgetWhenTerminated(system);
+    cutJournalWhenDowned(system);
     if (config.getList("pekko.cluster.seed-nodes").isEmpty()) {
       Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
     return system;
+  }
+
+  /**
+   * A member downed by the Split Brain Resolver (cut off from the majority) closes its journal
+   * session first thing in its shutdown, so that writes it sent into a partition cannot land after
+   * the surviving side has taken its entities over ({@link io.ferry.journal.JournalCut}).
+   */
+  private static void cutJournalWhenDowned(ActorSystem<Void> system) {
+    org.apache.pekko.actor.CoordinatedShutdown shutdown = org.apache.pekko.actor.CoordinatedShutdown.get(system);
+    shutdown.addTask(org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeServiceUnbind(), "cut-journal-when-downed", () ->
+        shutdown.getShutdownReason().filter(r -> r == org.apache.pekko.actor.CoordinatedShutdown.clusterDowningReason()).isPresent()
+            ? io.ferry.journal.JournalCut.cut(system) : java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance()));
   }
 
   private static Behavior<Void> guardian(List<io.ferry.controlplane.batch.BatchSystem> moreBackends) {

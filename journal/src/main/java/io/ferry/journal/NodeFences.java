@@ -26,7 +26,7 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  */
 public final class NodeFences {
   /** The session of the journal plugin (its contact points and driver settings). */
-  private static final String SESSION = "pekko.persistence.cassandra";
+  private static final String SESSION = JournalCut.SESSION;
 
   private final CassandraSession session;
   private final String table;

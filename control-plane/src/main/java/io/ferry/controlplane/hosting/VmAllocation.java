@@ -25,11 +25,15 @@ public final class VmAllocation implements ShardCoordinator.StartableAllocationS
   private final ExternalShardAllocationStrategy external;
   private final ActorSystem system;
   private final String controlRole;
+  private final java.time.Duration handoffTimeout;
+  /** Moves started lately, by shard (touched by the coordinator and by the moves' completions). */
+  private final Map<String, Move> moving = new java.util.concurrent.ConcurrentHashMap<>();
 
   public VmAllocation(org.apache.pekko.actor.typed.ActorSystem<?> system, String typeName, String controlRole) {
     this.system = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system);
     this.external = new ExternalShardAllocationStrategy(system, typeName, Timeout.create(java.time.Duration.ofSeconds(5)));
     this.controlRole = controlRole;
+    this.handoffTimeout = system.settings().config().getDuration("pekko.cluster.sharding.handoff-timeout");
   }
 
   private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
@@ -52,10 +56,58 @@ public final class VmAllocation implements ShardCoordinator.StartableAllocationS
         .thenApply(region -> regions.containsKey(region) || regions.isEmpty() ? region : fallback(regions)));
   }
 
+  /**
+   * The external strategy's moves, except
+   * <ul>
+   *   <li>none while a region's member is unreachable: a hand-off waits for every region's
+   *       acknowledgement, so one started then holds the shard's messages for the whole
+   *       {@code handoff-timeout} and fails, and the VM's entity answers nothing meanwhile (not
+   *       even the news that its job ended); moves resume once the member is reachable or removed;
+   *   <li>not a shard whose last move failed (it is still in the region it was moved from) within
+   *       {@link #RETRY_AFTER} of that failure: a hand-off towards a member that just died (and is
+   *       not unreachable yet) is not started again and again, and the entity answers in between.
+   * </ul>
+   */
   @Override
   public Future<scala.collection.immutable.Set<String>> rebalance(
       scala.collection.immutable.Map<ActorRef, IndexedSeq<String>> current, scala.collection.immutable.Set<String> inProgress) {
-    return external.rebalance(current, inProgress);
+    Map<ActorRef, IndexedSeq<String>> regions = CollectionConverters.asJava(current);
+    if (regions.keySet().stream().anyMatch(this::unreachable)) {
+      return scala.concurrent.Future.successful(scala.collection.immutable.Set$.MODULE$.<String>empty());
+    }
+    Map<String, ActorRef> where = new java.util.HashMap<>();
+    regions.forEach((region, shards) -> CollectionConverters.asJava(shards).forEach(shard -> where.put(shard, region)));
+    return FutureConverters.asScala(FutureConverters.asJava(external.rebalance(current, inProgress)).thenApply(moves -> {
+      long now = System.nanoTime();
+      moving.values().removeIf(m -> now - m.startedNanos() > handoffTimeout.plus(RETRY_AFTER).toNanos());
+      java.util.Set<String> chosen = new java.util.HashSet<>();
+      for (String shard : CollectionConverters.asJava(moves)) {
+        Move last = moving.get(shard);
+        boolean failedLately = last != null && last.from().equals(where.get(shard));
+        if (failedLately) continue;
+        moving.put(shard, new Move(where.get(shard), now));
+        chosen.add(shard);
+      }
+      return CollectionConverters.asScala(chosen).toSet();
+    }));
+  }
+
+  /** How long a shard whose hand-off failed stays where it is before it is moved again. */
+  static final java.time.Duration RETRY_AFTER = java.time.Duration.ofSeconds(5);
+
+  /** A move handed to the coordinator: the region the shard was in, and when. */
+  private record Move(ActorRef from, long startedNanos) {}
+
+  private boolean unreachable(ActorRef region) {
+    Address address = addressOf(region);
+    for (Member m : Cluster.get(system).state().getUnreachable()) {
+      if (m.address().equals(address)) return true;
+    }
+    return false;
+  }
+
+  private Address addressOf(ActorRef region) {
+    return region.path().address().hasLocalScope() ? Cluster.get(system).selfAddress() : region.path().address();
   }
 
   /** The region with the fewest shards, on a control member if there is one. */
@@ -67,9 +119,8 @@ public final class VmAllocation implements ShardCoordinator.StartableAllocationS
   }
 
   private boolean onControl(ActorRef region) {
-    Cluster cluster = Cluster.get(system);
-    Address address = region.path().address().hasLocalScope() ? cluster.selfAddress() : region.path().address();
-    for (Member m : cluster.state().getMembers()) {
+    Address address = addressOf(region);
+    for (Member m : Cluster.get(system).state().getMembers()) {
       if (m.address().equals(address)) return m.hasRole(controlRole);
     }
     return false;

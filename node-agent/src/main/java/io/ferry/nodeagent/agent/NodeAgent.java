@@ -80,7 +80,7 @@ public final class NodeAgent {
           system.scheduler())).handle((killed, e) -> {
             handles.killAll();
             return Done.getInstance();
-          });
+          }).thenCompose(done -> io.ferry.journal.JournalCut.cut(system));
     });
   }
 
