@@ -37,6 +37,7 @@ public final class ControlPlaneRegistrations implements KryoRegistrations {
         of(1017, Vm.DeleteVm.class),
         of(1018, Vm.GetVm.class),
         of(1019, Vm.ReportExited.class),
+        of(1020, Vm.Redrive.class),
         // Timeslot commands 1100–1199
         of(1100, Timeslot.RequestTimeslot.class),
         of(1101, Timeslot.RecordSubmitted.class),

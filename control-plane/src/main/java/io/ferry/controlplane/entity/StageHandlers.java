@@ -67,6 +67,13 @@ final class StageHandlers<C extends EntityCommand<S>, E, S> {
     return this;
   }
 
+  /** {@code command} changes nothing: every stage runs {@code sideEffect} and answers with the current state. */
+  <X extends C> StageHandlers<C, E, S> sideEffect(Class<X> command, java.util.function.BiConsumer<S, X> sideEffect) {
+    builder.forAnyState().onCommand(command, (state, cmd) -> effects.none().thenRun(s -> sideEffect.accept(s, cmd))
+        .thenReply(cmd.replyTo(), StatusReply::success));
+    return this;
+  }
+
   CommandHandlerWithReply<C, E, S> build() {
     builder.forAnyState().onAnyCommand((state, cmd) -> effects.reply(cmd.replyTo(), StatusReply.error(rejection(state, cmd))));
     return builder.build();

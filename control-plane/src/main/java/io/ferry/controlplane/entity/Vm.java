@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import io.ferry.controlplane.hosting.VmHome;
 import io.ferry.controlplane.hosting.VmAllocation;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
@@ -130,6 +131,12 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   public record GetVm(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
   /**
+   * The entity's own timer while its stage is in flight: send the stage's agent command again
+   * ({@code ferry.control.redrive-interval}), in case a command or its report was lost.
+   */
+  public record Redrive(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
+
+  /**
    * Starts the sharding of VM entities on this member (members with role
    * {@code ferry.control.vm-host-role}: control members, and agent members that host their VMs): one shard per VM, placed by the external shard allocation that {@link VmHome}
    * keeps (the entity lives on the agent member whose node runs its QEMU, otherwise on a control
@@ -204,7 +211,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   }
 
   public static Behavior<Command> create(String vmId, Clock clock, AgentLink agents, Capacity capacity, Home home) {
-    return Behaviors.setup(context -> new Vm(context, vmId, clock, agents, capacity, home));
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Vm(context, timers, vmId, clock, agents, capacity, home)));
   }
 
   private final ActorContext<Command> context;
@@ -216,9 +223,13 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   /** Who watches the migration in flight; not journaled, so lost (null) after a recovery. */
   private ActorRef<MigrationProgress> progressTo;
 
-  private Vm(ActorContext<Command> context, String vmId, Clock clock, AgentLink agents, Capacity capacity, Home home) {
+  private final VmAgentWork.Redrives redrives;
+
+  private Vm(ActorContext<Command> context, TimerScheduler<Command> timers, String vmId, Clock clock, AgentLink agents,
+      Capacity capacity, Home home) {
     super(PersistenceId.of(ENTITY_KEY.name(), vmId), PersistFailures.restartWithBackoff());
     this.context = context;
+    this.redrives = new VmAgentWork.Redrives(timers, context.getSystem().settings().config(), context.getSystem().ignoreRef());
     this.vmId = vmId;
     this.clock = clock;
     this.agents = agents;
@@ -264,12 +275,14 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .on(ReportLost.class, VmLost.class, this::lost)
         .on(DeleteVm.class, VmDeleted.class, (s, c) -> Decision.persist(new VmDeleted(vmId, c.cause(), clock.instant())))
         .readOnly(GetVm.class)
+        .sideEffect(Redrive.class, (s, c) -> redrives.fire(s, agents, context.getSelf(), context.getLog()))
         .afterPersist((before, after) -> {
           freeLeftTimeslot(before, after);
           freeUnusedTarget(before, after);
           VmAgentWork.abortUnusedTarget(before, after, agents, context.getLog());
           home.settle(vmId, after);
           drive(after);
+          redrives.follow(after);
         })
         .build();
   }
@@ -321,6 +334,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
       if (!(state instanceof VmState.Empty)) home.settle(vmId, state);
       attach(state);
       drive(state);
+      redrives.follow(state);
     }).build();
   }
 

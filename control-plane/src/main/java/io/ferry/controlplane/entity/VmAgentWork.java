@@ -13,6 +13,7 @@ import io.ferry.journal.vm.Placement;
 import io.ferry.journal.vm.VmSpec;
 import io.ferry.journal.vm.VmState;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.pattern.StatusReply;
 import org.slf4j.Logger;
 
@@ -27,6 +28,16 @@ final class VmAgentWork {
 
   static void drive(VmState state, AgentLink agents, ActorRef<MigrationProgress> progressTo, ActorRef<Command> self,
       ActorRef<StatusReply<VmState>> ignore) {
+    drive(state, agents, progressTo, self, ignore, null);
+  }
+
+  /**
+   * @param log {@code null}: an agent that cannot be reached is the stage's failure (a first
+   *            send); otherwise it is only logged there (a re-drive: the work may be going on at
+   *            an agent that is just out of reach, and failing it then would make the record lie)
+   */
+  private static void drive(VmState state, AgentLink agents, ActorRef<MigrationProgress> progressTo, ActorRef<Command> self,
+      ActorRef<StatusReply<VmState>> ignore, Logger log) {
     ActorRef<AgentReport> reports = agents.reportsTo();
     int v = AgentCommand.PROTOCOL_VERSION;
     String vmId = state.vmId();
@@ -35,19 +46,72 @@ final class VmAgentWork {
     String attempt = state.facts().attempt();
     if (state instanceof VmState.Placed || state instanceof VmState.Starting) {
       agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, attempt, spec, reports),
-          why -> self.tell(new ReportFailed(attempt, "cannot start on node " + at.nodeId() + ": " + why, ignore)));
+          why -> failed(log, state, why,
+              () -> self.tell(new ReportFailed(attempt, "cannot start on node " + at.nodeId() + ": " + why, ignore))));
     } else if (state instanceof VmState.Migrating m) {
       agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, attempt, spec, m.target().nodeId(), m.settings(), progressTo, reports),
-          why -> self.tell(new ReportMigrationFailed(attempt, "cannot reach the source: " + why, false, ignore)));
+          why -> failed(log, state, why,
+              () -> self.tell(new ReportMigrationFailed(attempt, "cannot reach the source: " + why, false, ignore))));
     } else if (state instanceof VmState.Suspending s) {
       agents.send(at.nodeId(), new AgentCommand.SuspendVm(v, vmId, attempt, s.imagePath(), reports),
-          why -> self.tell(new ReportSuspendFailed(attempt, why, ignore)));
+          why -> failed(log, state, why, () -> self.tell(new ReportSuspendFailed(attempt, why, ignore))));
     } else if (state instanceof VmState.Resuming) {
       agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, attempt, spec, state.facts().lastImage(), reports),
-          why -> self.tell(new ReportResumeFailed(attempt, why, ignore)));
+          why -> failed(log, state, why, () -> self.tell(new ReportResumeFailed(attempt, why, ignore))));
     } else if (state instanceof VmState.Stopping) {
       agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, attempt, reports),
-          why -> self.tell(new ReportFailed(attempt, "cannot stop it on node " + at.nodeId() + ": " + why, ignore)));
+          why -> failed(log, state, why,
+              () -> self.tell(new ReportFailed(attempt, "cannot stop it on node " + at.nodeId() + ": " + why, ignore))));
+    }
+  }
+
+  private static void failed(Logger log, VmState state, String why, Runnable fail) {
+    if (log == null) fail.run();
+    else log.warn("VM {}: re-driving {} (attempt {}): {}; trying again later", state.vmId(), state.stage(),
+        state.facts().attempt(), why);
+  }
+
+  /** Whether the stage waits for an agent's work (the stages {@link #drive} sends a command for). */
+  static boolean inFlight(VmState state) {
+    return state instanceof VmState.Placed || state instanceof VmState.Starting || state instanceof VmState.Migrating
+        || state instanceof VmState.Suspending || state instanceof VmState.Resuming || state instanceof VmState.Stopping;
+  }
+
+  /**
+   * The level-triggered re-drive: while a VM's stage is in flight, its entity sends the stage's
+   * command again every {@code ferry.control.redrive-interval}, with the same attempt. A command
+   * or report lost on the way (an agent that restarted, a report that met the entity while its
+   * shard moved, a journal write that failed after the agent acted) is so made good by the agent's
+   * answer from what it knows: commands are idempotent per attempt, and a command for a VM the
+   * agent is busy with waits behind the work.
+   */
+  static final class Redrives {
+    private static final String KEY = "redrive";
+    private final TimerScheduler<Command> timers;
+    private final java.time.Duration interval;
+    private final ActorRef<StatusReply<VmState>> ignore;
+
+    Redrives(TimerScheduler<Command> timers, com.typesafe.config.Config config, ActorRef<StatusReply<VmState>> ignore) {
+      this.timers = timers;
+      this.interval = config.hasPath("ferry.control.redrive-interval")
+          ? config.getDuration("ferry.control.redrive-interval") : java.time.Duration.ofSeconds(15);
+      this.ignore = ignore;
+    }
+
+    /** Starts the timer on entering a stage in flight (from now), stops it on leaving one. */
+    void follow(VmState state) {
+      if (inFlight(state)) timers.startTimerWithFixedDelay(KEY, new Vm.Redrive(ignore), interval);
+      else timers.cancel(KEY);
+    }
+
+    void fire(VmState state, AgentLink agents, ActorRef<Command> self, Logger log) {
+      if (!inFlight(state)) {
+        timers.cancel(KEY);
+        return;
+      }
+      log.info("VM {}: still {} in attempt {} after {} s: sending its command to node {} again", state.vmId(), state.stage(),
+          state.facts().attempt(), interval.toSeconds(), state.facts().placement().nodeId());
+      drive(state, agents, null, self, ignore, log);
     }
   }
 
