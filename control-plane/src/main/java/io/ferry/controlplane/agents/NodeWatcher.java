@@ -156,24 +156,30 @@ public final class NodeWatcher {
       }
       if (System.nanoTime() - downed.orderedAtNanos < wait.toNanos()) continue;
       if (!(state instanceof NodeState.Lost)) {
+        // its VMs are declared lost once the node is: not if a new agent registered on it meanwhile
         String reason = "its agent " + downed.address + " was downed by the split brain resolver (dead or cut off) and ordered to fence";
-        entities.node(node, r -> new Node.MarkLost(reason, r)).whenComplete((s, x) -> {
+        entities.node(node, r -> new Node.MarkLost(downed.address, reason, r)).whenComplete((s, x) -> {
           if (x != null) log.info("node {}: loss not recorded yet (the next sweep tries again): {}", node, x.getMessage());
+          else if (s instanceof NodeState.Lost) reportVmsLost(catalog, entities, node, wait);
+          else log.info("node {}: not recorded lost: a new agent registered on it ({})", node, s.facts().agentAddress());
         });
-      }
-      var left = catalog.vms(null).stream().filter(vm -> usesNode(vm, node)).toList();
-      if (left.isEmpty() && state instanceof NodeState.Lost) {
-        it.remove();
         continue;
       }
-      for (VmState vm : left) {
-        entities.vm(vm.vmId(), r -> new Vm.ReportLost(node, "node " + node + " was lost: its agent was downed by the split"
-            + " brain resolver and ordered to fence, and the " + wait.toMillis() + " ms it has to kill its QEMUs have passed", r))
-            .whenComplete((s, x) -> {
-              if (x != null) log.info("VM {}: loss of node {} not recorded yet: {}", vm.vmId(), node, x.getMessage());
-            });
-      }
+      if (reportVmsLost(catalog, entities, node, wait) == 0) it.remove();
     }
+  }
+
+  /** Reports every VM still on {@code node} lost (idempotent); returns how many there were. */
+  private static int reportVmsLost(Catalog catalog, Entities entities, String node, java.time.Duration wait) {
+    var left = catalog.vms(null).stream().filter(vm -> usesNode(vm, node)).toList();
+    for (VmState vm : left) {
+      entities.vm(vm.vmId(), r -> new Vm.ReportLost(node, "node " + node + " was lost: its agent was downed by the split"
+          + " brain resolver and ordered to fence, and the " + wait.toMillis() + " ms it has to kill its QEMUs have passed", r))
+          .whenComplete((s, x) -> {
+            if (x != null) log.info("VM {}: loss of node {} not recorded yet: {}", vm.vmId(), node, x.getMessage());
+          });
+    }
+    return left.size();
   }
 
   /** Whether the VM's QEMU runs on {@code node}, or it is migrating there. */

@@ -41,7 +41,12 @@ public final class Node extends EventSourcedBehaviorWithEnforcedReplies<Node.Com
 
   public record MarkReachable(ActorRef<StatusReply<NodeState>> replyTo) implements Command {}
 
-  public record MarkLost(String reason, ActorRef<StatusReply<NodeState>> replyTo) implements Command {}
+  /**
+   * The agent {@code agentMember} (a member address, as {@code pekko://ferry@host:port}) of this
+   * node was lost. Changes nothing if another agent has registered since: a new job's agent on the
+   * same node must not be recorded lost for its predecessor.
+   */
+  public record MarkLost(String agentMember, String reason, ActorRef<StatusReply<NodeState>> replyTo) implements Command {}
 
   public record MarkLeft(ActorRef<StatusReply<NodeState>> replyTo) implements Command {}
 
@@ -82,11 +87,18 @@ public final class Node extends EventSourcedBehaviorWithEnforcedReplies<Node.Com
             : Decision.persist(new NodeJoined(nodeId, c.hostname(), c.capacity(), c.agentAddress(), clock.instant())))
         .on(MarkUnreachable.class, NodeUnreachable.class, (s, c) -> Decision.persist(new NodeUnreachable(nodeId, clock.instant())))
         .on(MarkReachable.class, NodeReachable.class, (s, c) -> Decision.persist(new NodeReachable(nodeId, clock.instant())))
-        .on(MarkLost.class, NodeLost.class, (s, c) -> Decision.persist(new NodeLost(nodeId, c.reason(), clock.instant())))
+        .on(MarkLost.class, NodeLost.class, (s, c) -> registeredBy(s, c.agentMember())
+            ? Decision.persist(new NodeLost(nodeId, c.reason(), clock.instant())) : Decision.unchanged())
         .on(MarkLeft.class, NodeLeft.class, (s, c) -> Decision.persist(new NodeLeft(nodeId, clock.instant())))
         .on(MarkFenced.class, NodeFenced.class, (s, c) -> Decision.persist(new NodeFenced(nodeId, c.vmsKilled(), clock.instant())))
         .readOnly(GetNode.class)
         .build();
+  }
+
+  /** Whether the node's registered agent (an actor path) lives on {@code member}; true if none is registered. */
+  static boolean registeredBy(NodeState state, String member) {
+    String agent = state.facts().agentAddress();
+    return agent == null || member == null || agent.equals(member) || agent.startsWith(member + "/");
   }
 
   @Override

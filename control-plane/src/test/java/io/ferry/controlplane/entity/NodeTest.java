@@ -32,6 +32,7 @@ class NodeTest {
 
   static final NodeCapacity CAPACITY = new NodeCapacity(16, 65536, Set.of("qemu", "accel:tcg"));
   static final String AGENT = "pekko://ferry@127.0.0.1:25521";
+  static final String AGENT_MEMBER = AGENT;
   private final Set<Class<?>> persisted = new HashSet<>();
 
   private EventSourcedBehaviorTestKit<Command, NodeEvent, NodeState> node() {
@@ -67,10 +68,25 @@ class NodeTest {
   void aDownedAgentFencesAndItsNodeMayJoinAgain() {
     var node = joined();
     run(node, MarkUnreachable::new);
-    assertInstanceOf(NodeState.Lost.class, run(node, r -> new MarkLost("downed by the split brain resolver", r)).getValue());
+    assertInstanceOf(NodeState.Lost.class, run(node, r -> new MarkLost(AGENT_MEMBER, "downed by the split brain resolver", r)).getValue());
     assertInstanceOf(NodeState.Fenced.class, run(node, r -> new MarkFenced(3, r)).getValue());
     assertInstanceOf(NodeState.Joined.class, run(node, r -> new RegisterNode("host1", CAPACITY, AGENT, r)).getValue());
     assertEquals(node.getState(), node.restart().state());
+  }
+
+  @Test
+  void theLossOfAnEarlierAgentDoesNotMarkANewAgentsNodeLost() {
+    // found by ops/chaos: a new job's agent registered on the node before the control side
+    // recorded its predecessor's loss, which then made the new agent's node Lost for good
+    var node = joined();
+    run(node, MarkUnreachable::new);
+    run(node, r -> new RegisterNode("host1", CAPACITY, "pekko://ferry@127.0.0.1:1/user/agent", r));
+    var after = run(node, r -> new MarkLost(AGENT_MEMBER, "downed by the split brain resolver", r)).getValue();
+    assertInstanceOf(NodeState.Joined.class, after, "the new agent's node stays Joined");
+    assertEquals("pekko://ferry@127.0.0.1:1/user/agent", after.facts().agentAddress());
+    assertInstanceOf(NodeState.Lost.class,
+        run(node, r -> new MarkLost("pekko://ferry@127.0.0.1:1", "downed by the split brain resolver", r)).getValue(),
+        "the loss of the agent that registered it is recorded");
   }
 
   @Test
