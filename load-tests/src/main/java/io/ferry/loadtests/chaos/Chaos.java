@@ -63,17 +63,19 @@ public final class Chaos implements Callable<Integer> {
       for (String c : cases) {
         String[] p = c.toUpperCase(Locale.ROOT).split("/");
         if (p.length != 3) throw new CommandLine.ParameterException(new CommandLine(this), "--case " + c + ": expected FAULT/OP/STEP");
-        Fault.valueOf(p[0]);
-        Op.valueOf(p[1]);
-        Step.valueOf(p[2]);
+        if (!ChaosCase.applies(Fault.valueOf(p[0]), Op.valueOf(p[1]), Step.valueOf(p[2]))) {
+          throw new CommandLine.ParameterException(new CommandLine(this), "--case " + c
+              + ": that fault means nothing for that operation at that step (a suspend has no target; no QEMU runs before a resume)");
+        }
         plan.add(p);
       }
       return plan;
     }
     for (Fault f : faults) {
       for (Op o : ops) {
-        if (!ChaosCase.applies(f, o)) continue;
-        for (Step s : steps) plan.add(new String[] {f.name(), o.name(), s.name()});
+        for (Step s : steps) {
+          if (ChaosCase.applies(f, o, s)) plan.add(new String[] {f.name(), o.name(), s.name()});
+        }
       }
     }
     return plan;

@@ -60,9 +60,13 @@ final class ChaosCase {
     this.step = step;
   }
 
-  /** Whether the fault means something for the operation (a suspend has no target; a resume no source QEMU). */
-  static boolean applies(Fault fault, Op op) {
-    return fault != Fault.TARGET_AGENT_KILL || op != Op.SUSPEND;
+  /**
+   * Whether the fault means something for the operation at that step: a suspend has no target,
+   * and before a resume no QEMU of the VM runs to be killed.
+   */
+  static boolean applies(Fault fault, Op op, Step step) {
+    if (fault == Fault.TARGET_AGENT_KILL && op == Op.SUSPEND) return false;
+    return fault != Fault.QEMU_KILL || op != Op.RESUME || step != Step.BEFORE;
   }
 
   Outcome run() {
@@ -229,6 +233,14 @@ final class ChaosCase {
         return CompletableFuture.runAsync(() -> {
           for (int i = m.count() - 1; i >= 0; i--) m.stop(i);
           m.startAll();
+        });
+      }
+      case ROLLING_RESTART -> {
+        return CompletableFuture.runAsync(() -> {
+          for (int i = 0; i < m.count(); i++) {
+            m.stop(i);
+            m.start(i);
+          }
         });
       }
       case CASSANDRA_KILL -> {

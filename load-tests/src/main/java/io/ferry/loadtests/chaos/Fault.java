@@ -14,6 +14,11 @@ enum Fault {
   MEMBER_FREEZE("a control member (of 3) frozen 15 s"),
   /** Every control member stopped (SIGTERM), then all started again. */
   CONTROL_RESTART("the whole control plane stopped and started"),
+  /**
+   * A rolling restart (an upgrade): each control member in turn, the oldest first, stopped with
+   * SIGTERM (it leaves) and started again, the next one once it is up.
+   */
+  ROLLING_RESTART("a rolling restart of the 3 control members"),
   /** kill -9 of Cassandra; started again 20 s later. */
   CASSANDRA_KILL("kill -9 of Cassandra for 20 s"),
   /** The source node's veth down for 30 s: its agent and QEMU run on, cut off from everything. */
