@@ -39,7 +39,11 @@ public interface BatchSystem {
   record JobStatus(String jobId, JobState state, String node, Instant start, Instant end, String reason) {}
 
   enum JobState {
-    PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, UNKNOWN;
+    PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL,
+    /** The batch system no longer lists the job (it ended and was purged from its records): over, how is not known. */
+    GONE,
+    /** A state Ferry does not know, or a job id the backend never had: not taken as ended. */
+    UNKNOWN;
 
     /** Whether the job is over; COMPLETING (its processes are being killed) is not yet. */
     public boolean ended() {

@@ -109,7 +109,7 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
       return new JobStatus(jobId, state, node.isEmpty() ? null : node, started ? Instant.ofEpochSecond(start) : null,
           started && end > 0 ? Instant.ofEpochSecond(end) : null, j.path("state_reason").asText(""));
     }
-    return new JobStatus(jobId, JobState.UNKNOWN, null, null, null, "Slurm no longer lists job " + jobId);
+    return new JobStatus(jobId, JobState.GONE, null, null, null, "Slurm no longer lists job " + jobId);
   }
 
   @Override

@@ -102,7 +102,7 @@ public final class TimeslotKeeper {
       }
       return;
     }
-    if (status.state().ended() || status.state() == JobState.UNKNOWN && !status.reason().isEmpty() && status.reason().contains("no longer")) {
+    if (status.state().ended()) {
       entities.timeslot(id, r -> new Timeslot.MarkExpired(r));
     } else if (status.end() != null && f.end() != null && !status.end().equals(f.end())) {
       entities.timeslot(id, r -> new Timeslot.ChangeEnd(status.end(), r));
