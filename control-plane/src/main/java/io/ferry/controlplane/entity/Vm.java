@@ -20,13 +20,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import io.ferry.controlplane.hosting.VmHome;
-import io.ferry.controlplane.hosting.VmAllocation;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
-import org.apache.pekko.cluster.sharding.typed.ShardingEnvelope;
-import org.apache.pekko.cluster.sharding.typed.ShardingMessageExtractor;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -136,54 +129,9 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
    */
   public record Redrive(ActorRef<StatusReply<VmState>> replyTo) implements Command {}
 
-  /**
-   * Starts the sharding of VM entities on this member (members with role
-   * {@code ferry.control.vm-host-role}: control members, and agent members that host their VMs): one shard per VM, placed by the external shard allocation that {@link VmHome}
-   * keeps (the entity lives on the agent member whose node runs its QEMU, otherwise on a control
-   * member), remembered so that a moved shard restarts its entity at once at the new place.
-   */
+  /** Starts the sharding of VM entities on this member ({@link VmSharding}). */
   public static void init(ActorSystem<?> system, Clock clock, AgentLink agents) {
-    ClusterSharding sharding = ClusterSharding.get(system);
-    Capacity capacity = (timeslotId, vmId) -> sharding.entityRefFor(Timeslot.ENTITY_KEY, timeslotId)
-        .tell(new Timeslot.FreeCapacity(vmId, system.ignoreRef()));
-    var config = system.settings().config();
-    VmHome home = new VmHome(system, ENTITY_KEY.name(), config.getDuration("ferry.control.agent-lookup-timeout"),
-        config.getString("ferry.control.role"));
-    sharding.init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), clock, agents, capacity, home::settle))
-        .withRole(config.getString("ferry.control.vm-host-role"))
-        .withMessageExtractor(new ShardPerVm())
-        .withAllocationStrategy(new VmAllocation(system, ENTITY_KEY.name(), config.getString("ferry.control.role")))
-        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)
-            .withStateStoreMode(coordinatorStore(config.getString("ferry.control.vm-coordinator-store")))
-            .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced())));
-  }
-
-  /** The shard coordinator's store named by {@code ferry.control.vm-coordinator-store}. */
-  static ClusterShardingSettings.StateStoreMode coordinatorStore(String name) {
-    return switch (name) {
-      case "persistence" -> ClusterShardingSettings.stateStoreModePersistence();
-      case "ddata" -> ClusterShardingSettings.stateStoreModeDdata();
-      default -> throw new IllegalArgumentException("ferry.control.vm-coordinator-store is \"" + name
-          + "\": use persistence (the default) or ddata");
-    };
-  }
-
-  /** Every VM is a shard of its own, so that it can be placed by itself. */
-  static final class ShardPerVm extends ShardingMessageExtractor<ShardingEnvelope<Command>, Command> {
-    @Override
-    public String entityId(ShardingEnvelope<Command> envelope) {
-      return envelope.entityId();
-    }
-
-    @Override
-    public String shardId(String entityId) {
-      return entityId;
-    }
-
-    @Override
-    public Command unwrapMessage(ShardingEnvelope<Command> envelope) {
-      return envelope.message();
-    }
+    VmSharding.init(system, clock, agents);
   }
 
   /** Where a VM's entity should live, told after recovery and after each persisted event. */
@@ -198,6 +146,25 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
   @FunctionalInterface
   public interface Capacity {
     void free(String timeslotId, String vmId);
+
+    /**
+     * Gives back the room a step no longer holds: the timeslot the VM left (or failed on), and
+     * the target of a migration that ended without moving it there.
+     */
+    default void afterStep(String vmId, VmState before, VmState after) {
+      String left = heldTimeslot(before);
+      if (left != null && !left.equals(heldTimeslot(after))) free(left, vmId);
+      if (!(before instanceof VmState.Migrating m) || after instanceof VmState.Migrating) return;
+      Placement now = after.facts().placement();
+      String target = m.target().timeslotId();
+      if (now == null || !now.timeslotId().equals(target) || after instanceof VmState.Failed) free(target, vmId);
+    }
+
+    /** The timeslot whose room the VM holds: where it is placed, unless it failed. */
+    private static String heldTimeslot(VmState state) {
+      Placement p = state.facts().placement();
+      return p == null || state instanceof VmState.Failed ? null : p.timeslotId();
+    }
 
     Capacity NONE = (t, v) -> {};
   }
@@ -277,33 +244,13 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
         .readOnly(GetVm.class)
         .sideEffect(Redrive.class, (s, c) -> redrives.fire(s, agents, context.getSelf(), context.getLog()))
         .afterPersist((before, after) -> {
-          freeLeftTimeslot(before, after);
-          freeUnusedTarget(before, after);
+          capacity.afterStep(vmId, before, after);
           VmAgentWork.abortUnusedTarget(before, after, agents, context.getLog());
           home.settle(vmId, after);
           drive(after);
           redrives.follow(after);
         })
         .build();
-  }
-
-  /** The timeslot whose room the VM holds: where it is placed, unless it failed. */
-  private static String heldTimeslot(VmState state) {
-    Placement p = state.facts().placement();
-    return p == null || state instanceof VmState.Failed ? null : p.timeslotId();
-  }
-
-  private void freeLeftTimeslot(VmState before, VmState after) {
-    String left = heldTimeslot(before);
-    if (left != null && !left.equals(heldTimeslot(after))) capacity.free(left, vmId);
-  }
-
-  /** A migration that ended without moving the VM gives back the room it reserved on its target. */
-  private void freeUnusedTarget(VmState before, VmState after) {
-    if (!(before instanceof VmState.Migrating m) || after instanceof VmState.Migrating) return;
-    Placement now = after.facts().placement();
-    String target = m.target().timeslotId();
-    if (now == null || !now.timeslotId().equals(target) || after instanceof VmState.Failed) capacity.free(target, vmId);
   }
 
   /** The identity of a side effect begun by the event about to be persisted: its sequence number. */

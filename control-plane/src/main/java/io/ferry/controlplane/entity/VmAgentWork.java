@@ -109,8 +109,8 @@ final class VmAgentWork {
         timers.cancel(KEY);
         return;
       }
-      log.info("VM {}: still {} in attempt {} after {} s: sending its command to node {} again", state.vmId(), state.stage(),
-          state.facts().attempt(), interval.toSeconds(), state.facts().placement().nodeId());
+      log.info("VM {}: still {} in attempt {} after {} ms: sending its command to node {} again", state.vmId(), state.stage(),
+          state.facts().attempt(), interval.toMillis(), state.facts().placement().nodeId());
       drive(state, agents, null, self, ignore, log);
     }
   }

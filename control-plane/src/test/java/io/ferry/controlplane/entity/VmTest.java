@@ -440,10 +440,10 @@ class VmTest {
   @Test
   void theCoordinatorStoreSettingTakesItsTwoValuesAndNamesTheKeyOtherwise() {
     assertEquals(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.stateStoreModePersistence(),
-        Vm.coordinatorStore("persistence"));
-    assertEquals(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.stateStoreModeDdata(), Vm.coordinatorStore("ddata"));
+        VmSharding.coordinatorStore("persistence"));
+    assertEquals(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.stateStoreModeDdata(), VmSharding.coordinatorStore("ddata"));
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> Vm.coordinatorStore("cassandra"));
+        () -> VmSharding.coordinatorStore("cassandra"));
     assertTrue(e.getMessage().contains("ferry.control.vm-coordinator-store is \"cassandra\"") && e.getMessage().contains("persistence"),
         e.getMessage());
   }
