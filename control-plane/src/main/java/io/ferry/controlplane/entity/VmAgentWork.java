@@ -45,7 +45,7 @@ final class VmAgentWork {
     Placement at = state.facts().placement();
     String attempt = state.facts().attempt();
     if (state instanceof VmState.Placed || state instanceof VmState.Starting) {
-      agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, attempt, spec, reports),
+      agents.send(at.nodeId(), new AgentCommand.StartVm(v, vmId, attempt, spec, at.timeslotId(), reports),
           why -> failed(log, state, why,
               () -> self.tell(new ReportFailed(attempt, "cannot start on node " + at.nodeId() + ": " + why, ignore))));
     } else if (state instanceof VmState.Migrating m) {
@@ -56,7 +56,7 @@ final class VmAgentWork {
       agents.send(at.nodeId(), new AgentCommand.SuspendVm(v, vmId, attempt, s.imagePath(), reports),
           why -> failed(log, state, why, () -> self.tell(new ReportSuspendFailed(attempt, why, ignore))));
     } else if (state instanceof VmState.Resuming) {
-      agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, attempt, spec, state.facts().lastImage(), reports),
+      agents.send(at.nodeId(), new AgentCommand.ResumeVm(v, vmId, attempt, spec, state.facts().lastImage(), at.timeslotId(), reports),
           why -> failed(log, state, why, () -> self.tell(new ReportResumeFailed(attempt, why, ignore))));
     } else if (state instanceof VmState.Stopping) {
       agents.send(at.nodeId(), new AgentCommand.StopVm(v, vmId, attempt, reports),

@@ -18,7 +18,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  */
 public sealed interface AgentCommand extends FerrySerializable {
   /** The version of this protocol; raise it when a command's meaning changes. */
-  int PROTOCOL_VERSION = 2;
+  int PROTOCOL_VERSION = 3;
 
   /** The receptionist key under which the agent of {@code nodeId} registers. */
   static ServiceKey<AgentCommand> serviceKey(String nodeId) {
@@ -29,8 +29,13 @@ public sealed interface AgentCommand extends FerrySerializable {
 
   String vmId();
 
-  /** Boot the VM on this node. Answered with {@link AgentReport.Started} or {@link AgentReport.StartFailed}. */
-  record StartVm(int version, String vmId, String attempt, VmSpec spec, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+  /**
+   * Boot the VM on this node, in the job of {@code timeslotId} (the VM's placement): an agent of
+   * another timeslot on the node — a later job, maybe another user's — refuses. Answered with
+   * {@link AgentReport.Started} or {@link AgentReport.StartFailed}.
+   */
+  record StartVm(int version, String vmId, String attempt, VmSpec spec, String timeslotId, ActorRef<AgentReport> replyTo)
+      implements AgentCommand {}
 
   /**
    * Migrate the VM running here to the agent of {@code targetNodeId}. Progress goes to
@@ -43,8 +48,9 @@ public sealed interface AgentCommand extends FerrySerializable {
   /** Save the VM to {@code file} on shared storage and stop it. */
   record SuspendVm(int version, String vmId, String attempt, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
-  /** Restore the VM on this node from {@code file}. */
-  record ResumeVm(int version, String vmId, String attempt, VmSpec spec, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+  /** Restore the VM on this node from {@code file}, in the job of {@code timeslotId} (as {@link StartVm}). */
+  record ResumeVm(int version, String vmId, String attempt, VmSpec spec, String file, String timeslotId,
+      ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
   /**
    * The VM's entity (re)started on this agent's member: confirm that this node runs the VM's QEMU.

@@ -204,9 +204,26 @@ final class NodeAgentActor {
     return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
+  /**
+   * Why this agent must not start (or resume) a VM placed on {@code timeslotId}, or {@code null}:
+   * it runs another timeslot's job on the node (a later job, maybe another user's; a command re-sent
+   * for a timeslot whose job ended must not squat on it).
+   */
+  private String notOurs(String vmId, String timeslotId) {
+    if (settings.timeslotId() == null || timeslotId == null || settings.timeslotId().equals(timeslotId)) return null;
+    return "VM " + vmId + " is placed on timeslot " + timeslotId + ", but this agent of node " + settings.nodeId()
+        + " runs timeslot " + settings.timeslotId() + ": not starting it here";
+  }
+
   private void start(StartVm c) {
     if (running.containsKey(c.vmId())) {
       c.replyTo().tell(new AgentReport.Started(c.vmId(), c.attempt(), settings.nodeId()));
+      return;
+    }
+    String refused = notOurs(c.vmId(), c.timeslotId());
+    if (refused != null) {
+      context.getLog().warn(refused);
+      c.replyTo().tell(new AgentReport.StartFailed(c.vmId(), c.attempt(), refused));
       return;
     }
     exited.remove(c.vmId());
@@ -438,6 +455,12 @@ final class NodeAgentActor {
   private void resume(ResumeVm c) {
     if (running.containsKey(c.vmId())) {
       c.replyTo().tell(new AgentReport.Resumed(c.vmId(), c.attempt(), settings.nodeId()));
+      return;
+    }
+    String refused = notOurs(c.vmId(), c.timeslotId());
+    if (refused != null) {
+      context.getLog().warn(refused);
+      c.replyTo().tell(new AgentReport.ResumeFailed(c.vmId(), c.attempt(), refused));
       return;
     }
     exited.remove(c.vmId());
