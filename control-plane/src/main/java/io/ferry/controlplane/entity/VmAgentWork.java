@@ -83,7 +83,8 @@ final class VmAgentWork {
    * or report lost on the way (an agent that restarted, a report that met the entity while its
    * shard moved, a journal write that failed after the agent acted) is so made good by the agent's
    * answer from what it knows: commands are idempotent per attempt, and a command for a VM the
-   * agent is busy with waits behind the work.
+   * agent is busy with waits behind the work. Vm entities are remembered, and sharding never
+   * passivates remembered entities by itself, so the timer lives as long as the stage.
    */
   static final class Redrives {
     private static final String KEY = "redrive";
