@@ -24,6 +24,8 @@ final class Members implements AutoCloseable {
   private final java.util.Map<String, String> settings;
   private final String classpath;
   private final Process[] processes;
+  /** Where each member's log stood when it was last started. */
+  private final long[] startedAt;
 
   /** @param settings the campaign's settings, as system properties (a list as key.0, key.1, …) */
   Members(Path dir, java.util.Map<String, String> settings, String classpath, int count) {
@@ -31,6 +33,7 @@ final class Members implements AutoCloseable {
     this.settings = settings;
     this.classpath = classpath;
     this.processes = new Process[count];
+    this.startedAt = new long[count];
   }
 
   int count() {
@@ -80,13 +83,25 @@ final class Members implements AutoCloseable {
         "--cassandra", ChaosNet.HOST + ":" + ChaosNet.CQL));
     seeds().forEach(s -> command.addAll(List.of("--seed", s)));
     try {
-      Files.deleteIfExists(log(i));
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log(i).toFile());
+      // one log per member across its restarts (what came before a kill is the evidence); the
+      // "up" line is looked for after where this start begins
+      Files.writeString(log(i), "=== chaos: member " + i + " started at " + java.time.Instant.now() + "\n",
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+      startedAt[i] = Files.size(log(i));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
       pb.environment().putIfAbsent("FERRY_LOG_LEVEL", "INFO");
       processes[i] = pb.start();
     } catch (IOException e) {
       throw new IllegalStateException("cannot start control member " + i + ": " + e.getMessage(), e);
     }
+  }
+
+  /** What member {@code i} logged since its last start. */
+  private String sinceStart(int i) throws IOException {
+    byte[] all = Files.readAllBytes(log(i));
+    int from = (int) Math.min(all.length, startedAt[i]);
+    return new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   Path log(int i) {
@@ -97,7 +112,7 @@ final class Members implements AutoCloseable {
     BenchSupport.await("control member " + i + " up (log: " + log(i) + ")", Duration.ofSeconds(180), () -> {
       if (!processes[i].isAlive()) throw new IllegalStateException("control member " + i + " exited (" + processes[i].exitValue() + "); see " + log(i));
       try {
-        return Files.exists(log(i)) && Files.readString(log(i)).contains("ferry-control up");
+        return Files.exists(log(i)) && sinceStart(i).contains("ferry-control up");
       } catch (IOException e) {
         return false;
       }
