@@ -67,6 +67,13 @@ public final class Evacuation {
    * completions remove entries from other threads while a tick iterates.
    */
   private final Map<String, Instant> acted = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * VMs being declared lost because their job ended, apart from {@link #acted}: a VM just
+   * migrated by the evacuation (in {@code acted} for {@link #IN_FLIGHT}) whose new job ends at once
+   * must be declared lost at once, not 30 s later (found by ops/chaos).
+   */
+  private final Map<String, Instant> declaring = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final Duration DECLARING = Duration.ofSeconds(10);
 
   public Evacuation(Catalog catalog, Entities entities, Clock clock, Duration warningLead, Config config) {
     this.catalog = catalog;
@@ -97,6 +104,7 @@ public final class Evacuation {
   void tick() {
     Instant now = clock.instant();
     acted.values().removeIf(t -> t.plus(IN_FLIGHT).isBefore(now));
+    declaring.values().removeIf(t -> t.plus(DECLARING).isBefore(now));
     List<VmState> vms = catalog.vms(null);
     // timeslots whose node's agent is not in the cluster (unreachable, lost) take no VMs
     Set<String> gone = catalog.nodes().stream().filter(n -> !(n instanceof NodeState.Joined))
@@ -141,15 +149,17 @@ public final class Evacuation {
       TimeslotState slot = p == null ? null : byId.get(p.timeslotId());
       boolean ended = slot instanceof TimeslotState.Expired || slot instanceof TimeslotState.Failed
           || slot instanceof TimeslotState.Released || slot instanceof TimeslotState.Cancelled;
-      if (!hasQemu || !ended || acted.containsKey(vm.vmId())) continue;
-      acted.put(vm.vmId(), clock.instant());
+      if (!hasQemu || !ended || declaring.containsKey(vm.vmId())) continue;
+      declaring.put(vm.vmId(), clock.instant());
       log.warn("VM {} is still recorded on timeslot {}, whose job has ended ({}): declaring it lost", vm.vmId(),
           p.timeslotId(), slot.stage());
       entities.vm(vm.vmId(), r -> new Vm.ReportLost(p.nodeId(), "its timeslot " + p.timeslotId() + "'s job has ended ("
           + slot.stage() + "), and its QEMU with it", r)).whenComplete((s, e) -> {
         if (e != null) {
           log.info("VM {}: not declared lost yet: {}", vm.vmId(), e.getMessage());
-          acted.remove(vm.vmId()); // again at the next tick
+          declaring.remove(vm.vmId()); // again at the next tick
+        } else if (s instanceof VmState.Lost) {
+          acted.remove(vm.vmId()); // restarted as soon as the catalog shows it Lost
         }
       });
     }
