@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.cassandra.query.MissingTaggedEventException;
 import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.NoOffset;
@@ -22,6 +23,7 @@ import org.apache.pekko.stream.RestartSettings;
 import org.apache.pekko.stream.javadsl.RestartSource;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.Logger;
+import scala.jdk.javaapi.CollectionConverters;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -50,11 +52,45 @@ public final class Catalog {
     RestartSettings restart = RestartSettings.create(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), 0.2);
     java.util.List<String> tags = new java.util.ArrayList<>(Tags.ALL);
     tags.add(Tags.POLICY);
+    io.ferry.controlplane.Entities entities = io.ferry.controlplane.Entities.of(system);
     for (String tag : tags) {
-      RestartSource.withBackoff(restart, () -> journal.eventsByTag(tag, NoOffset.getInstance()))
+      RestartSource.withBackoff(restart, () -> journal.eventsByTag(tag, NoOffset.getInstance())
+              .mapError(new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>()
+                  .match(MissingTaggedEventException.class, e -> {
+                    repairTags(entities, e);
+                    return e;
+                  }).build()))
           .runWith(Sink.foreach(catalog::apply), system);
     }
     return catalog;
+  }
+
+  /**
+   * The tag index (Cassandra's {@code tag_views}) lacks events that the journal holds — their tag
+   * write failed while Cassandra was unreachable (found by ops/chaos: the timeslot stream then
+   * failed on the same gap for good, the catalog stopped seeing timeslots, and no new one became
+   * Active). An entity's recovery writes its missing tagged events again, so each entity named is
+   * woken; the stream, restarted with backoff, then finds them.
+   */
+  static void repairTags(io.ferry.controlplane.Entities entities, MissingTaggedEventException e) {
+    CollectionConverters.asJava(e.missing()).forEach((pid, seqs) -> {
+      int bar = pid.indexOf('|');
+      if (bar < 0) return;
+      String type = pid.substring(0, bar);
+      String id = pid.substring(bar + 1);
+      log.warn("the journal's tag index ({}) lacks event(s) {} of {} (written while Cassandra failed): waking the entity, whose"
+          + " recovery writes them again", e.tag(), CollectionConverters.asJava(seqs), pid);
+      java.util.concurrent.CompletionStage<?> woken = switch (type) {
+        case "Vm" -> entities.vm(id, io.ferry.controlplane.entity.Vm.GetVm::new);
+        case "Timeslot" -> entities.timeslot(id, io.ferry.controlplane.entity.Timeslot.GetTimeslot::new);
+        case "Node" -> entities.node(id, io.ferry.controlplane.entity.Node.GetNode::new);
+        case "Policy" -> entities.policy(id, io.ferry.controlplane.entity.Policy.GetPolicy::new);
+        default -> java.util.concurrent.CompletableFuture.completedFuture(null);
+      };
+      woken.whenComplete((s, x) -> {
+        if (x != null) log.warn("cannot wake {} to repair its tagged events: {}", pid, x.getMessage());
+      });
+    });
   }
 
   void apply(EventEnvelope e) {

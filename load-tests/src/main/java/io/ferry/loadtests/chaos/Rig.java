@@ -123,10 +123,14 @@ final class Rig implements AutoCloseable {
    * comes when the job runs; the agent joins some seconds later, and a VM placed before that
    * fails with "no agent of node … is in the cluster"); returns its view.
    */
+  /** The timeslots requested since the last {@link #restore}. */
+  private final java.util.Set<String> requested = new java.util.LinkedHashSet<>();
+
   JsonNode activeTimeslot(Duration walltime) {
     Answer a = api.post("/v1/timeslots", token, Map.of("cores", 2, "memoryMiB", 1024, "walltime", "PT" + walltime.toSeconds() + "S"));
     if (!a.ok()) throw new IllegalStateException("cannot request a timeslot: " + a.problem());
     String id = a.body().get("id").asText();
+    requested.add(id);
     JsonNode slot = BenchSupport.await("timeslot " + id + " active", Duration.ofSeconds(120), () -> timeslot(id),
         t -> t.get("stage").asText().equals("Active"));
     String node = slot.get("node").asText();
@@ -222,7 +226,7 @@ final class Rig implements AutoCloseable {
    * Puts the rig back as a case found it: every node healed, Cassandra and every member running,
    * the case's VMs stopped, its timeslots released and its jobs cancelled, no QEMU of its VMs left.
    */
-  void restore(List<String> vmIds, List<JsonNode> timeslots) {
+  void restore(List<String> vmIds, List<JsonNode> given) {
     net.healAll();
     if (!cassandraRunning()) startCassandra();
     for (int i = 0; i < members.count(); i++) {
@@ -236,6 +240,16 @@ final class Rig implements AutoCloseable {
         BenchSupport.progress("cleanup: cannot stop " + vm + ": " + e.getMessage());
       }
     }
+    // every timeslot the case requested, also one that never became Active (its job would hold its
+    // node and starve the next cases)
+    List<JsonNode> timeslots = new java.util.ArrayList<>(given);
+    for (String id : requested) {
+      if (timeslots.stream().noneMatch(t -> t.get("id").asText().equals(id))) {
+        JsonNode now = timeslot(id);
+        if (now != null) timeslots.add(now);
+      }
+    }
+    requested.clear();
     for (JsonNode t : timeslots) {
       try {
         api.post("/v1/timeslots/" + t.get("id").asText() + "/release", token, Map.of());
