@@ -163,7 +163,11 @@ final class Members implements AutoCloseable {
   public void close() {
     for (int i = 0; i < processes.length; i++) {
       if (processes[i] != null && processes[i].isAlive()) {
-        signal("CONT", processes[i]);
+        try {
+          signal("CONT", processes[i]); // a frozen member must run to die
+        } catch (IllegalStateException e) {
+          // it ended meanwhile
+        }
         processes[i].destroyForcibly();
         waitFor(i);
       }
