@@ -65,7 +65,7 @@ public final class Chaos implements Callable<Integer> {
         if (p.length != 3) throw new CommandLine.ParameterException(new CommandLine(this), "--case " + c + ": expected FAULT/OP/STEP");
         if (!ChaosCase.applies(Fault.valueOf(p[0]), Op.valueOf(p[1]), Step.valueOf(p[2]))) {
           throw new CommandLine.ParameterException(new CommandLine(this), "--case " + c
-              + ": that fault means nothing for that operation at that step (a suspend has no target; no QEMU runs before a resume)");
+              + ": that fault means nothing for that operation at that step (a suspend has no target; no QEMU runs before a resume or after a suspend)");
         }
         plan.add(p);
       }

@@ -62,11 +62,12 @@ final class ChaosCase {
 
   /**
    * Whether the fault means something for the operation at that step: a suspend has no target,
-   * and before a resume no QEMU of the VM runs to be killed.
+   * and no QEMU of the VM runs to be killed before a resume or after a suspend.
    */
   static boolean applies(Fault fault, Op op, Step step) {
     if (fault == Fault.TARGET_AGENT_KILL && op == Op.SUSPEND) return false;
-    return fault != Fault.QEMU_KILL || op != Op.RESUME || step != Step.BEFORE;
+    if (fault != Fault.QEMU_KILL) return true;
+    return !(op == Op.RESUME && step == Step.BEFORE) && !(op == Op.SUSPEND && step == Step.AFTER);
   }
 
   Outcome run() {
