@@ -65,17 +65,27 @@ public final class Catalog {
     return catalog;
   }
 
+  private static final Map<String, Long> woken = new ConcurrentHashMap<>();
+
   /**
    * The tag index (Cassandra's {@code tag_views}) lacks events that the journal holds — their tag
    * write failed while Cassandra was unreachable (found by ops/chaos: the timeslot stream then
    * failed on the same gap for good, the catalog stopped seeing timeslots, and no new one became
-   * Active). An entity's recovery writes its missing tagged events again, so each entity named is
-   * woken; the stream, restarted with backoff, then finds them.
+   * Active; the cause was Cassandra's periodic commit log, now {@code group} in ops/cassandra.sh).
+   * An entity's recovery writes its missing tagged events again, so each entity named is woken
+   * (an entity that is running repairs only once it passivated and recovers); the stream,
+   * restarted with backoff, then finds them.
    */
   static void repairTags(io.ferry.controlplane.Entities entities, MissingTaggedEventException e) {
+    long now = System.nanoTime();
     CollectionConverters.asJava(e.missing()).forEach((pid, seqs) -> {
       int bar = pid.indexOf('|');
       if (bar < 0) return;
+      // once a minute per entity: an entity that is running cannot repair itself, and waking it
+      // again at every restart of the stream would keep it from ever passivating
+      Long last = woken.get(pid);
+      if (last != null && now - last < java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) return;
+      woken.put(pid, now);
       String type = pid.substring(0, bar);
       String id = pid.substring(bar + 1);
       log.warn("the journal's tag index ({}) lacks event(s) {} of {} (written while Cassandra failed): waking the entity, whose"
