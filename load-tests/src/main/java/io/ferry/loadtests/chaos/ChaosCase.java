@@ -195,9 +195,13 @@ final class ChaosCase {
     return c == null ? null : c.boot();
   }
 
-  /** The VM's journal as the audit shows it. */
+  /**
+   * The VM's journal as the audit shows it; read again for up to a minute while the API answers
+   * 5xx (the journal coming back after an outage: the members' sessions reconnect with backoff).
+   */
   private JsonNode steps() {
-    Answer a = rig.api.get("/v1/audit/vms/" + vm, rig.token);
+    Answer a = BenchSupport.await("the audit of " + vm + " readable", Duration.ofSeconds(60),
+        () -> rig.api.get("/v1/audit/vms/" + vm, rig.token), r -> r.ok() || r.status() < 500);
     answer("audit of " + vm, a);
     return a.body().get("steps");
   }
