@@ -57,7 +57,7 @@ public final class Catalog {
       RestartSource.withBackoff(restart, () -> journal.eventsByTag(tag, NoOffset.getInstance())
               .mapError(new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>()
                   .match(MissingTaggedEventException.class, e -> {
-                    repairTags(entities, e);
+                    catalog.repairTags(entities, e);
                     return e;
                   }).build()))
           .runWith(Sink.foreach(catalog::apply), system);
@@ -65,7 +65,8 @@ public final class Catalog {
     return catalog;
   }
 
-  private static final Map<String, Long> woken = new ConcurrentHashMap<>();
+  /** When each entity named by a missing-tag failure was last woken (per catalog: one per member). */
+  private final Map<String, Long> woken = new ConcurrentHashMap<>();
 
   /**
    * The tag index (Cassandra's {@code tag_views}) lacks events that the journal holds — their tag
@@ -76,7 +77,7 @@ public final class Catalog {
    * (an entity that is running repairs only once it passivated and recovers); the stream,
    * restarted with backoff, then finds them.
    */
-  static void repairTags(io.ferry.controlplane.Entities entities, MissingTaggedEventException e) {
+  void repairTags(io.ferry.controlplane.Entities entities, MissingTaggedEventException e) {
     long now = System.nanoTime();
     CollectionConverters.asJava(e.missing()).forEach((pid, seqs) -> {
       int bar = pid.indexOf('|');
@@ -90,14 +91,14 @@ public final class Catalog {
       String id = pid.substring(bar + 1);
       log.warn("the journal's tag index ({}) lacks event(s) {} of {} (written while Cassandra failed): waking the entity, whose"
           + " recovery writes them again", e.tag(), CollectionConverters.asJava(seqs), pid);
-      java.util.concurrent.CompletionStage<?> woken = switch (type) {
+      java.util.concurrent.CompletionStage<?> wake = switch (type) {
         case "Vm" -> entities.vm(id, io.ferry.controlplane.entity.Vm.GetVm::new);
         case "Timeslot" -> entities.timeslot(id, io.ferry.controlplane.entity.Timeslot.GetTimeslot::new);
         case "Node" -> entities.node(id, io.ferry.controlplane.entity.Node.GetNode::new);
         case "Policy" -> entities.policy(id, io.ferry.controlplane.entity.Policy.GetPolicy::new);
         default -> java.util.concurrent.CompletableFuture.completedFuture(null);
       };
-      woken.whenComplete((s, x) -> {
+      wake.whenComplete((s, x) -> {
         if (x != null) log.warn("cannot wake {} to repair its tagged events: {}", pid, x.getMessage());
       });
     });

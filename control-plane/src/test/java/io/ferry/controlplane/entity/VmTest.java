@@ -436,15 +436,4 @@ class VmTest {
     missing.removeAll(persisted);
     assertEquals(Set.of(), missing, "event types no test persisted");
   }
-
-  @Test
-  void theCoordinatorStoreSettingTakesItsTwoValuesAndNamesTheKeyOtherwise() {
-    assertEquals(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.stateStoreModePersistence(),
-        VmSharding.coordinatorStore("persistence"));
-    assertEquals(org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings.stateStoreModeDdata(), VmSharding.coordinatorStore("ddata"));
-    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> VmSharding.coordinatorStore("cassandra"));
-    assertTrue(e.getMessage().contains("ferry.control.vm-coordinator-store is \"cassandra\"") && e.getMessage().contains("persistence"),
-        e.getMessage());
-  }
 }
