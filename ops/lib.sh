@@ -37,3 +37,12 @@ ensure_java_and_maven() {
   command -v mvn >/dev/null || missing+=(maven)
   install_packages "${missing[@]}"
 }
+
+# ensure_chaos_tools: what the fault campaign's rig needs (ops/chaos, and its smoke ChaosIT inside
+# ops/test): socat for the proxies that partition an agent, ip for the rig's addresses.
+ensure_chaos_tools() {
+  local missing=()
+  command -v socat >/dev/null || missing+=(socat)
+  command -v ip >/dev/null || missing+=(iproute2)
+  install_packages "${missing[@]}"
+}
