@@ -49,7 +49,8 @@ final class VmAgentWork {
           why -> failed(log, state, why,
               () -> self.tell(new ReportFailed(attempt, "cannot start on node " + at.nodeId() + ": " + why, ignore))));
     } else if (state instanceof VmState.Migrating m) {
-      agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, attempt, spec, m.target().nodeId(), m.settings(), progressTo, reports),
+      agents.send(at.nodeId(), new AgentCommand.MigrateVm(v, vmId, attempt, spec, m.target().nodeId(), m.target().timeslotId(),
+          m.settings(), progressTo, reports),
           why -> failed(log, state, why,
               () -> self.tell(new ReportMigrationFailed(attempt, "cannot reach the source: " + why, false, ignore))));
     } else if (state instanceof VmState.Suspending s) {

@@ -18,7 +18,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  */
 public sealed interface AgentCommand extends FerrySerializable {
   /** The version of this protocol; raise it when a command's meaning changes. */
-  int PROTOCOL_VERSION = 3;
+  int PROTOCOL_VERSION = 4;
 
   /** The receptionist key under which the agent of {@code nodeId} registers. */
   static ServiceKey<AgentCommand> serviceKey(String nodeId) {
@@ -42,8 +42,8 @@ public sealed interface AgentCommand extends FerrySerializable {
    * {@code progressTo} (may be {@code null}); the outcome is {@link AgentReport.Migrated} or
    * {@link AgentReport.MigrationFailed}.
    */
-  record MigrateVm(int version, String vmId, String attempt, VmSpec spec, String targetNodeId, MigrationSettings settings,
-      ActorRef<MigrationProgress> progressTo, ActorRef<AgentReport> replyTo) implements AgentCommand {}
+  record MigrateVm(int version, String vmId, String attempt, VmSpec spec, String targetNodeId, String targetTimeslotId,
+      MigrationSettings settings, ActorRef<MigrationProgress> progressTo, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
   /** Save the VM to {@code file} on shared storage and stop it. */
   record SuspendVm(int version, String vmId, String attempt, String file, ActorRef<AgentReport> replyTo) implements AgentCommand {}
@@ -61,8 +61,12 @@ public sealed interface AgentCommand extends FerrySerializable {
   /** Stop the VM for good; a migration of it in flight is cancelled first. */
   record StopVm(int version, String vmId, String attempt, ActorRef<AgentReport> replyTo) implements AgentCommand {}
 
-  /** (agent to agent) Start a QEMU waiting for the VM's migration. */
-  record PrepareIncoming(int version, String vmId, String attempt, VmSpec spec, MigrationSettings settings,
+  /**
+   * (agent to agent) Start a QEMU waiting for the VM's migration, in the job of {@code timeslotId}
+   * (the migration's target placement): an agent of another timeslot on the node refuses, as it
+   * does a start.
+   */
+  record PrepareIncoming(int version, String vmId, String attempt, VmSpec spec, String timeslotId, MigrationSettings settings,
       ActorRef<IncomingReply> replyTo) implements AgentCommand {}
 
   /** (agent to agent) The migration finished: make sure the target runs the guest. */

@@ -53,6 +53,17 @@ public record AgentSettings(String nodeId, String hostname, int cores, int memor
     return new NodeCapacity(cores, memoryMiB, d.capabilities());
   }
 
+  /**
+   * Why this agent must not start, resume or receive a VM placed on {@code timeslotId}, or
+   * {@code null}: it runs another timeslot's job on the node (a later job, maybe another user's; a
+   * command re-sent for a timeslot whose job ended must not squat on it).
+   */
+  public String notOurs(String vmId, String timeslotId) {
+    if (this.timeslotId == null || timeslotId == null || this.timeslotId.equals(timeslotId)) return null;
+    return "VM " + vmId + " is placed on timeslot " + timeslotId + ", but this agent of node " + nodeId
+        + " runs timeslot " + this.timeslotId + ": not starting it here";
+  }
+
   public Duration lookupTimeout() {
     return config.getDuration("agent-lookup-timeout");
   }

@@ -4,16 +4,8 @@ import io.ferry.journal.agent.AgentCommand;
 import io.ferry.journal.agent.AgentCommand.*;
 import io.ferry.journal.agent.AgentLookup;
 import io.ferry.journal.agent.AgentReport;
-import io.ferry.journal.agent.IncomingReply;
-import io.ferry.journal.agent.MigrationProgress;
-import io.ferry.journal.agent.MigrationSettings;
-import io.ferry.journal.vm.MigrationStats;
 import io.ferry.journal.vm.VmSpec;
 import io.ferry.nodeagent.driver.HypervisorDriver;
-import io.ferry.nodeagent.driver.Incoming;
-import io.ferry.nodeagent.driver.MigrationListener;
-import io.ferry.nodeagent.driver.MigrationOutcome;
-import io.ferry.nodeagent.driver.MigrationParams;
 import io.ferry.nodeagent.driver.SuspendOutcome;
 import io.ferry.nodeagent.driver.VmHandle;
 import io.ferry.nodeagent.driver.VmStatus;
@@ -22,11 +14,8 @@ import io.ferry.nodeagent.driver.VmExit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -53,16 +42,14 @@ final class NodeAgentActor {
   /** The batch system's early-warning signal (USR1) reached this process. */
   record Warned() {}
 
-  /** A target prepared for an incoming migration of one attempt. */
-  private record Awaited(String attempt, Incoming incoming) {}
-
   private final ActorContext<Object> context;
   private final AgentSettings settings;
   private final HypervisorDriver driver;
   private final ExecutorService pool;
   private final HandleStore handles;
   private final Map<String, VmHandle> running = new HashMap<>();
-  private final Map<String, Awaited> incoming = new HashMap<>();
+  /** The targets of migrations towards this node. */
+  private final TargetMigrations incoming;
   /** The source of each migration in flight from here, so that a stop can cancel it. */
   private final Map<String, VmHandle> migrating = new HashMap<>();
   private final VmQueue queue = new VmQueue();
@@ -79,6 +66,7 @@ final class NodeAgentActor {
     this.driver = driver;
     this.pool = pool;
     this.handles = new HandleStore(settings.stateDir().resolve("handles"));
+    this.incoming = new TargetMigrations(settings, driver, this::work, running::containsKey, this::keep, context.getLog());
   }
 
   static Behavior<Object> create(AgentSettings settings, HypervisorDriver driver, ExecutorService pool) {
@@ -183,18 +171,18 @@ final class NodeAgentActor {
     else if (command instanceof ResumeVm c) resume(c);
     else if (command instanceof StopVm c) stop(c);
     else if (command instanceof AgentCommand.AttachVm c) attach(c);
-    else if (command instanceof PrepareIncoming c) prepareIncoming(c);
-    else if (command instanceof ConfirmIncoming c) confirmIncoming(c);
-    else if (command instanceof AbortIncoming c) abortIncoming(c);
+    else if (command instanceof PrepareIncoming c) incoming.prepare(c);
+    else if (command instanceof ConfirmIncoming c) incoming.confirm(c);
+    else if (command instanceof AbortIncoming c) incoming.abort(c);
     return Behaviors.same();
   }
 
-  private static VmLaunch launch(String vmId, VmSpec spec) {
+  static VmLaunch launch(String vmId, VmSpec spec) {
     return new VmLaunch(vmId, Math.max(1, spec.flavour().vcpus()), spec.flavour().memoryMiB(), spec.image());
   }
 
   /** Runs a blocking driver step on the pool; {@code then} runs on the actor with its result or error. */
-  private <T> void work(String vmId, Supplier<T> step, java.util.function.BiConsumer<T, Throwable> then) {
+  <T> void work(String vmId, Supplier<T> step, java.util.function.BiConsumer<T, Throwable> then) {
     queue.begin(vmId);
     CompletableFuture.supplyAsync(step, pool).whenComplete((result, error) ->
         context.getSelf().tell(new Done(vmId, () -> then.accept(result, error == null ? null : unwrap(error)))));
@@ -204,23 +192,12 @@ final class NodeAgentActor {
     return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
-  /**
-   * Why this agent must not start (or resume) a VM placed on {@code timeslotId}, or {@code null}:
-   * it runs another timeslot's job on the node (a later job, maybe another user's; a command re-sent
-   * for a timeslot whose job ended must not squat on it).
-   */
-  private String notOurs(String vmId, String timeslotId) {
-    if (settings.timeslotId() == null || timeslotId == null || settings.timeslotId().equals(timeslotId)) return null;
-    return "VM " + vmId + " is placed on timeslot " + timeslotId + ", but this agent of node " + settings.nodeId()
-        + " runs timeslot " + settings.timeslotId() + ": not starting it here";
-  }
-
   private void start(StartVm c) {
     if (running.containsKey(c.vmId())) {
       c.replyTo().tell(new AgentReport.Started(c.vmId(), c.attempt(), settings.nodeId()));
       return;
     }
-    String refused = notOurs(c.vmId(), c.timeslotId());
+    String refused = settings.notOurs(c.vmId(), c.timeslotId());
     if (refused != null) {
       context.getLog().warn(refused);
       c.replyTo().tell(new AgentReport.StartFailed(c.vmId(), c.attempt(), refused));
@@ -247,7 +224,7 @@ final class NodeAgentActor {
     int killed = 0;
     Map<String, VmHandle> all = new HashMap<>(stranded);
     all.putAll(running);
-    for (Awaited a : incoming.values()) all.put(a.incoming().handle().vmId() + "/incoming", a.incoming().handle());
+    incoming.waiting().forEach(h -> all.put(h.vmId() + "/incoming", h));
     for (VmHandle handle : all.values()) {
       boolean gone = ProcessHandle.of(handle.pid()).map(ProcessHandle::destroyForcibly).orElse(false);
       if (handle.pid() <= 0) driver.stop(handle);
@@ -256,7 +233,7 @@ final class NodeAgentActor {
     }
     context.getLog().error("fenced ({}): killed {} of {} QEMUs: {}", why, killed, all.size(), all.keySet());
     running.clear();
-    incoming.clear();
+    incoming.forgetAll();
     stranded.clear();
     return killed;
   }
@@ -361,70 +338,6 @@ final class NodeAgentActor {
     })));
   }
 
-  private void prepareIncoming(PrepareIncoming c) {
-    Awaited known = incoming.get(c.vmId());
-    if (known != null && java.util.Objects.equals(known.attempt(), c.attempt())) {
-      c.replyTo().tell(new IncomingReply.Ready(c.vmId(), known.incoming().uri()));
-      return;
-    }
-    if (running.containsKey(c.vmId())) {
-      c.replyTo().tell(new IncomingReply.Failed(c.vmId(), "VM " + c.vmId() + " already runs on node " + settings.nodeId()));
-      return;
-    }
-    if (known != null) {
-      incoming.remove(c.vmId());
-      context.getLog().info("VM {}: dropping the target of attempt {} for attempt {}", c.vmId(), known.attempt(), c.attempt());
-    }
-    work(c.vmId(), () -> {
-      if (known != null) driver.stop(known.incoming().handle());
-      return driver.prepareIncoming(launch(c.vmId(), c.spec()), SourceMigration.params(c.settings()));
-    }, (in, error) -> {
-      if (error != null) {
-        c.replyTo().tell(new IncomingReply.Failed(c.vmId(), error.getMessage()));
-        return;
-      }
-      incoming.put(c.vmId(), new Awaited(c.attempt(), in));
-      c.replyTo().tell(new IncomingReply.Ready(c.vmId(), in.uri()));
-    });
-  }
-
-  private void confirmIncoming(ConfirmIncoming c) {
-    Awaited awaited = incoming.get(c.vmId());
-    if (awaited == null || !java.util.Objects.equals(awaited.attempt(), c.attempt())) {
-      c.replyTo().tell(awaited == null && running.containsKey(c.vmId()) ? new IncomingReply.Confirmed(c.vmId())
-          : new IncomingReply.Failed(c.vmId(), "no migration of VM " + c.vmId() + " (attempt " + c.attempt()
-              + ") is expected on node " + settings.nodeId()));
-      return;
-    }
-    Incoming in = awaited.incoming();
-    work(c.vmId(), () -> {
-      try {
-        return driver.awaitIncoming(in, Duration.ofSeconds(30));
-      } catch (RuntimeException e) {
-        driver.stop(in.handle()); // a target that did not take over must not start later
-        throw e;
-      }
-    }, (handle, error) -> {
-      incoming.remove(c.vmId());
-      if (error != null) {
-        c.replyTo().tell(new IncomingReply.Failed(c.vmId(), error.getMessage()));
-        return;
-      }
-      keep(handle);
-      c.replyTo().tell(new IncomingReply.Confirmed(c.vmId()));
-    });
-  }
-
-  private void abortIncoming(AbortIncoming c) {
-    Awaited awaited = incoming.get(c.vmId());
-    if (awaited == null || !java.util.Objects.equals(awaited.attempt(), c.attempt())) return;
-    incoming.remove(c.vmId());
-    work(c.vmId(), () -> {
-      driver.stop(awaited.incoming().handle());
-      return null;
-    }, (r, e) -> {});
-  }
-
   private Path suspendFile(String file) {
     Path p = Path.of(file);
     return p.isAbsolute() ? p : settings.sharedDir().resolve("suspend").resolve(p);
@@ -457,7 +370,7 @@ final class NodeAgentActor {
       c.replyTo().tell(new AgentReport.Resumed(c.vmId(), c.attempt(), settings.nodeId()));
       return;
     }
-    String refused = notOurs(c.vmId(), c.timeslotId());
+    String refused = settings.notOurs(c.vmId(), c.timeslotId());
     if (refused != null) {
       context.getLog().warn(refused);
       c.replyTo().tell(new AgentReport.ResumeFailed(c.vmId(), c.attempt(), refused));

@@ -65,7 +65,7 @@ final class SourceMigration {
     return AgentLookup.find(system, command.targetNodeId(), settings.lookupTimeout())
         .thenCompose(target -> AskPattern.<AgentCommand, IncomingReply>ask(target,
                 replyTo -> new PrepareIncoming(AgentCommand.PROTOCOL_VERSION, command.vmId(), command.attempt(),
-                    command.spec(), command.settings(), replyTo), ASK, system.scheduler())
+                    command.spec(), command.targetTimeslotId(), command.settings(), replyTo), ASK, system.scheduler())
             .thenCompose(ready -> {
               if (!(ready instanceof IncomingReply.Ready r)) {
                 return CompletableFuture.completedFuture(failed("the target node " + command.targetNodeId()

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * An agent runs one timeslot's job: a start or resume of a VM placed on another timeslot of the
- * same node (an earlier job's, re-sent after that job ended; maybe another user's) is refused with
+ * An agent runs one timeslot's job: a start, resume or migration target of a VM placed on another
+ * timeslot of the same node (an earlier job's, re-sent after that job ended; maybe another user's) is refused with
  * the reason, and nothing starts. On the simulated driver (no QEMU: what is checked is the agent's
  * decision).
  */
@@ -36,7 +36,7 @@ class TimeslotGuardTest {
   }
 
   @Test
-  void aStartOrResumeForAnotherTimeslotIsRefusedAndOneForItsOwnRuns() throws Exception {
+  void aStartResumeOrIncomingMigrationForAnotherTimeslotIsRefusedAndOneForItsOwnRuns() throws Exception {
     Path state = Files.createTempDirectory("ferry-guard");
     AgentSettings settings = AgentSettings.from(ConfigFactory.parseString(
             "ferry.agent { node-id = n1, timeslot-id = ts-bob, driver = simulated, state-dir = \"" + state + "\","
@@ -54,6 +54,14 @@ class TimeslotGuardTest {
     agent.tell(new AgentCommand.ResumeVm(v, "vm-a", "a7", spec, "vm-a.img", "ts-alice", reports.ref()));
     AgentReport.ResumeFailed notResumed = reports.expectMessageClass(AgentReport.ResumeFailed.class, Duration.ofSeconds(10));
     assertTrue(notResumed.reason().contains("runs timeslot ts-bob"), notResumed.reason());
+
+    TestProbe<io.ferry.journal.agent.IncomingReply> incoming = kit.createTestProbe();
+    agent.tell(new AgentCommand.PrepareIncoming(v, "vm-c", "a3", spec, "ts-alice", null, incoming.ref()));
+    var notPrepared = incoming.expectMessageClass(io.ferry.journal.agent.IncomingReply.Failed.class, Duration.ofSeconds(10));
+    assertTrue(notPrepared.reason().contains("placed on timeslot ts-alice")
+        && notPrepared.reason().contains("runs timeslot ts-bob"), notPrepared.reason());
+    agent.tell(new AgentCommand.PrepareIncoming(v, "vm-c", "a4", spec, "ts-bob", null, incoming.ref()));
+    incoming.expectMessageClass(io.ferry.journal.agent.IncomingReply.Ready.class, Duration.ofSeconds(10));
 
     agent.tell(new AgentCommand.StartVm(v, "vm-b", "a2", spec, "ts-bob", reports.ref()));
     reports.expectMessageClass(AgentReport.Starting.class, Duration.ofSeconds(10));
