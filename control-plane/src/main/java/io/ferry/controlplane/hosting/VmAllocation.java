@@ -107,7 +107,7 @@ public final class VmAllocation implements ShardCoordinator.StartableAllocationS
   }
 
   private Address addressOf(ActorRef region) {
-    return region.path().address().hasLocalScope() ? Cluster.get(system).selfAddress() : region.path().address();
+    return VmHome.memberAddress(Cluster.get(system), region.path().address());
   }
 
   /** The region with the fewest shards, on a control member if there is one. */

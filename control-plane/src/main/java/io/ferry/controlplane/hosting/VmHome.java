@@ -66,7 +66,12 @@ public final class VmHome {
   }
 
   private Address memberOf(Address address) {
-    return address.hasLocalScope() ? Cluster.get(system).selfMember().address() : address;
+    return memberAddress(org.apache.pekko.cluster.Cluster.get(system.classicSystem()), address);
+  }
+
+  /** The cluster address of the member an actor's {@code address} is on (a local one's is the member's own). */
+  static Address memberAddress(org.apache.pekko.cluster.Cluster cluster, Address address) {
+    return address.hasLocalScope() ? cluster.selfAddress() : address;
   }
 
   /** The oldest Up control member, or {@code null} if none is up. */
