@@ -95,8 +95,8 @@ final class VmAgentWork {
 
     Redrives(TimerScheduler<Command> timers, com.typesafe.config.Config config, ActorRef<StatusReply<VmState>> ignore) {
       this.timers = timers;
-      this.interval = config.hasPath("ferry.control.redrive-interval")
-          ? config.getDuration("ferry.control.redrive-interval") : java.time.Duration.ofSeconds(15);
+      // agents host Vm entities too: they run with the control plane's reference.conf on their class path
+      this.interval = config.getDuration("ferry.control.redrive-interval");
       this.ignore = ignore;
     }
 
