@@ -145,7 +145,7 @@ public final class NodeWatcher {
       String node = entry.getKey();
       Downed downed = entry.getValue();
       NodeState state = catalog.nodes().stream().filter(n -> n.facts().nodeId().equals(node)).findFirst().orElse(null);
-      Address current = state == null ? null : agentAddress(state);
+      Address current = state == null ? null : state.facts().agentMember();
       if (state instanceof NodeState.Joined && current != null && !current.toString().equals(downed.address)) {
         it.remove(); // a new agent took the node over
         continue;
@@ -194,20 +194,8 @@ public final class NodeWatcher {
   static Optional<String> nodeOf(Catalog catalog, Member member) {
     if (!member.hasRole("agent")) return Optional.empty();
     return catalog.nodes().stream()
-        .filter(n -> member.address().equals(agentAddress(n)))
+        .filter(n -> member.address().equals(n.facts().agentMember()))
         .map(n -> n.facts().nodeId())
         .findFirst();
-  }
-
-  /** The member address of a node's agent, from its registration ({@code null} if never joined or not an address). */
-  public static Address agentAddress(NodeState node) {
-    String ref = node.facts().agentAddress();
-    if (ref == null || !ref.contains("://")) return null;
-    int path = ref.indexOf('/', ref.indexOf("://") + 3);
-    try {
-      return org.apache.pekko.actor.AddressFromURIString.parse(path < 0 ? ref : ref.substring(0, path));
-    } catch (Exception e) { // Scala throws MalformedURLException unchecked
-      return null;
-    }
   }
 }

@@ -95,10 +95,10 @@ public final class Node extends EventSourcedBehaviorWithEnforcedReplies<Node.Com
         .build();
   }
 
-  /** Whether the node's registered agent (an actor path) lives on {@code member}; true if none is registered. */
+  /** Whether the node's registered agent lives on {@code member}; true if none is registered. */
   static boolean registeredBy(NodeState state, String member) {
-    String agent = state.facts().agentAddress();
-    return agent == null || member == null || agent.equals(member) || agent.startsWith(member + "/");
+    org.apache.pekko.actor.Address agent = state.facts().agentMember();
+    return agent == null || member == null || agent.toString().equals(member);
   }
 
   @Override

@@ -69,7 +69,7 @@ public final class TimeslotKeeper {
       Set<org.apache.pekko.actor.Address> up) {
     Instant now = clock.instant();
     Set<String> joined = catalog.nodes().stream().filter(n -> n instanceof NodeState.Joined)
-        .filter(n -> up.contains(io.ferry.controlplane.agents.NodeWatcher.agentAddress(n)))
+        .filter(n -> up.contains(n.facts().agentMember()))
         .map(n -> n.facts().nodeId()).collect(Collectors.toSet());
     for (TimeslotState slot : catalog.timeslots(null)) {
       var f = slot.facts();

@@ -40,7 +40,7 @@ final class EntityHost {
     TestProbe<Object> probe = TestProbe.create(system);
     return probe.awaitAssert(Duration.ofSeconds(20), Duration.ofMillis(250), () -> {
       NodeState n = entities.node(node, Node.GetNode::new).toCompletableFuture().join();
-      Address agent = io.ferry.controlplane.agents.NodeWatcher.agentAddress(n);
+      Address agent = n.facts().agentMember();
       VmState vm = entities.vm(vmId, Vm.GetVm::new).toCompletableFuture().join(); // wakes it if it moved
       Address host = of(system, vmId);
       if (agent == null || !agent.equals(host)) {

@@ -18,7 +18,18 @@ public sealed interface NodeState extends FerrySerializable {
 
   /** What every stage knows; all but the id are {@code null} before the first join. */
   record NodeFacts(String nodeId, String hostname, NodeCapacity capacity, String agentAddress)
-      implements FerrySerializable {}
+      implements FerrySerializable {
+    /** The cluster member the registered agent (an actor path) lives on, or {@code null} if none or unreadable. */
+    public org.apache.pekko.actor.Address agentMember() {
+      if (agentAddress == null || !agentAddress.contains("://")) return null;
+      int path = agentAddress.indexOf('/', agentAddress.indexOf("://") + 3);
+      try {
+        return org.apache.pekko.actor.AddressFromURIString.parse(path < 0 ? agentAddress : agentAddress.substring(0, path));
+      } catch (RuntimeException e) { // Scala throws MalformedURLException unchecked
+        return null;
+      }
+    }
+  }
 
   record Empty(NodeFacts facts) implements NodeState {
     public static Empty of(String id) {
