@@ -27,13 +27,13 @@ import picocli.CommandLine.ScopeType;
     footer = {"", "Server and token come from --server/--token, FERRY_SERVER/FERRY_TOKEN, or the config file",
         "($FERRY_CONFIG, default ~/.config/ferry/cli.json; `ferry config set` writes it)."})
 public final class FerryCli implements Callable<Integer> {
-  @Option(names = "--server", scope = ScopeType.INHERIT, description = "the API's URL (default from env or config, else http://127.0.0.1:8080)")
+  @Option(names = "--server", paramLabel = "URL", scope = ScopeType.INHERIT, description = "the API's URL (default from env or config, else http://127.0.0.1:8080)")
   String server;
 
-  @Option(names = "--token", scope = ScopeType.INHERIT, description = "your bearer token")
+  @Option(names = "--token", paramLabel = "TOKEN", scope = ScopeType.INHERIT, description = "your bearer token")
   String token;
 
-  @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, defaultValue = "table", description = "table or json (default: table)")
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", scope = ScopeType.INHERIT, defaultValue = "table", description = "table or json (default: table)")
   String output;
 
   public static void main(String[] args) {
@@ -99,11 +99,11 @@ public final class FerryCli implements Callable<Integer> {
     @ParentCommand FerryCli root;
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM (and place it on a timeslot with --timeslot).")
-    int create(@Option(names = "--flavour", required = true, description = "tiny, small, medium, large, xlarge or whole-node") String flavour,
-        @Option(names = "--image", required = true, description = "the image to boot") String image,
-        @Option(names = "--id", description = "the VM's id (default: generated)") String id,
-        @Option(names = "--mode", description = "dynamic (ferried between timeslots; default) or static") String mode,
-        @Option(names = "--timeslot", description = "place it on this active timeslot of yours") String timeslot) {
+    int create(@Option(names = "--flavour", paramLabel = "FLAVOUR", required = true, description = "tiny, small, medium, large, xlarge or whole-node") String flavour,
+        @Option(names = "--image", paramLabel = "IMAGE", required = true, description = "the image to boot") String image,
+        @Option(names = "--id", paramLabel = "ID", description = "the VM's id (default: generated)") String id,
+        @Option(names = "--mode", paramLabel = "MODE", description = "dynamic (ferried between timeslots; default) or static") String mode,
+        @Option(names = "--timeslot", paramLabel = "TIMESLOT", description = "place it on this active timeslot of yours") String timeslot) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("flavour", flavour);
       body.put("image", image);
@@ -128,9 +128,9 @@ public final class FerryCli implements Callable<Integer> {
 
     @Command(name = "migrate", mixinStandardHelpOptions = true, description = "Migrate a running VM live to another timeslot, with a progress bar.")
     int migrate(@Parameters(paramLabel = "ID") String id,
-        @Option(names = "--to", required = true, description = "the target timeslot") String to,
-        @Option(names = "--bandwidth", description = "bandwidth cap in MiB/s") Long bandwidth,
-        @Option(names = "--deadline", description = "seconds before it is cancelled (or switched to post-copy)") Long deadline,
+        @Option(names = "--to", paramLabel = "TIMESLOT", required = true, description = "the target timeslot") String to,
+        @Option(names = "--bandwidth", paramLabel = "MiB/s", description = "bandwidth cap in MiB/s") Long bandwidth,
+        @Option(names = "--deadline", paramLabel = "SECONDS", description = "seconds before it is cancelled (or switched to post-copy)") Long deadline,
         @Option(names = "--post-copy", description = "switch to post-copy instead of cancelling at the deadline") boolean postCopy,
         @Option(names = "--no-wait", description = "return once it started") boolean noWait) {
       Map<String, Object> body = new LinkedHashMap<>();
@@ -155,7 +155,7 @@ public final class FerryCli implements Callable<Integer> {
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a suspended VM on a timeslot.")
-    int resume(@Parameters(paramLabel = "ID") String id, @Option(names = "--to", required = true, description = "the timeslot") String to,
+    int resume(@Parameters(paramLabel = "ID") String id, @Option(names = "--to", paramLabel = "TIMESLOT", required = true, description = "the timeslot") String to,
         @Option(names = "--no-wait", description = "return once it started") boolean noWait) {
       if (noWait) {
         Output.print(System.out, root.output, root.api().post("/v1/vms/" + enc(id) + "/resume", Map.of("timeslot", to)), VM_COLUMNS);
@@ -194,11 +194,11 @@ public final class FerryCli implements Callable<Integer> {
     }
 
     @Command(name = "request", mixinStandardHelpOptions = true, description = "Ask the batch system for a timeslot.")
-    int request(@Option(names = "--cores", required = true, description = "cores") int cores,
-        @Option(names = "--memory", required = true, description = "memory in MiB") int memory,
-        @Option(names = "--walltime", required = true, description = "minutes, or ISO-8601 like PT30M") String walltime,
-        @Option(names = "--partition", description = "batch partition") String partition,
-        @Option(names = "--backend", description = "batch backend (default: the server's)") String backend) {
+    int request(@Option(names = "--cores", paramLabel = "N", required = true, description = "cores") int cores,
+        @Option(names = "--memory", paramLabel = "MiB", required = true, description = "memory in MiB") int memory,
+        @Option(names = "--walltime", paramLabel = "DURATION", required = true, description = "minutes, or ISO-8601 like PT30M") String walltime,
+        @Option(names = "--partition", paramLabel = "PARTITION", description = "batch partition") String partition,
+        @Option(names = "--backend", paramLabel = "BACKEND", description = "batch backend (default: the server's)") String backend) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("cores", cores);
       body.put("memoryMiB", memory);
@@ -236,11 +236,11 @@ public final class FerryCli implements Callable<Integer> {
 
     @Option(names = "--since", paramLabel = "OFFSET", description = "resume after this offset (from an event's 'offset')") String since;
 
-    @Option(names = "--type", description = "entity types: vm, timeslot, node (comma-separated)") String type;
+    @Option(names = "--type", paramLabel = "TYPES", description = "entity types: vm, timeslot, node (comma-separated)") String type;
 
-    @Option(names = "--event", description = "event types, for example VmMigrated (comma-separated)") String event;
+    @Option(names = "--event", paramLabel = "EVENTS", description = "event types, for example VmMigrated (comma-separated)") String event;
 
-    @Option(names = "--id", description = "one entity's events") String id;
+    @Option(names = "--id", paramLabel = "ID", description = "one entity's events") String id;
 
     @Override
     public Integer call() {
@@ -267,12 +267,12 @@ public final class FerryCli implements Callable<Integer> {
     @ParentCommand FerryCli root;
 
     @Command(name = "vm", mixinStandardHelpOptions = true, description = "A VM's timeline with the cause of each step, and its state at --at.")
-    int vm(@Parameters(paramLabel = "ID") String id, @Option(names = "--at", description = "an ISO-8601 time (default: now)") String at) {
+    int vm(@Parameters(paramLabel = "ID") String id, @Option(names = "--at", paramLabel = "TIME", description = "an ISO-8601 time (default: now)") String at) {
       return timeline("/v1/audit/vms/" + enc(id) + (at == null ? "" : "?at=" + enc(at)));
     }
 
     @Command(name = "slot", mixinStandardHelpOptions = true, description = "A timeslot's timeline, and its state at --at.")
-    int slot(@Parameters(paramLabel = "ID") String id, @Option(names = "--at", description = "an ISO-8601 time (default: now)") String at) {
+    int slot(@Parameters(paramLabel = "ID") String id, @Option(names = "--at", paramLabel = "TIME", description = "an ISO-8601 time (default: now)") String at) {
       return timeline("/v1/audit/timeslots/" + enc(id) + (at == null ? "" : "?at=" + enc(at)));
     }
 
@@ -307,7 +307,7 @@ public final class FerryCli implements Callable<Integer> {
     @Command(name = "add", mixinStandardHelpOptions = true,
         description = "Add a user (or give one a new token) in the users file, and print the token once.")
     int add(@Parameters(paramLabel = "NAME") String name, @Option(names = "--admin", description = "an admin sees and controls everything") boolean admin,
-        @Option(names = "--users-file", description = "default: $FERRY_USERS_FILE or ~/.ferry/users.json") Path file) throws Exception {
+        @Option(names = "--users-file", paramLabel = "FILE", description = "default: $FERRY_USERS_FILE or ~/.ferry/users.json") Path file) throws Exception {
       Path f = file != null ? file : Path.of(System.getenv().getOrDefault("FERRY_USERS_FILE", System.getProperty("user.home") + "/.ferry/users.json"));
       try {
         System.out.println(Users.addUser(f, name, admin));

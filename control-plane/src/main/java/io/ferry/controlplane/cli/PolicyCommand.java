@@ -28,9 +28,9 @@ final class PolicyCommand {
   @Command(name = "apply", mixinStandardHelpOptions = true,
       description = "Check a script in the sandbox and store it as your policy NAME's next version (a syntax error names its line).")
   int apply(@Parameters(paramLabel = "SCRIPT", description = "the policy script (JavaScript)") Path script,
-      @Option(names = "--name", description = "the policy's name (default: the file's name without .js)") String name,
+      @Option(names = "--name", paramLabel = "NAME", description = "the policy's name (default: the file's name without .js)") String name,
       @Option(names = "--site", description = "a site-wide policy (admins)") boolean site,
-      @Option(names = "--owner", description = "(admins) apply it as this user's policy") String owner) {
+      @Option(names = "--owner", paramLabel = "USER", description = "(admins) apply it as this user's policy") String owner) {
     String policy = name != null ? name : script.getFileName().toString().replaceFirst("\\.js$", "");
     var body = java.util.Map.of("source", read(script, "script"), "scope", site ? "site" : "user");
     JsonNode applied = root.api().send("PUT", "/v1/policies/" + FerryCli.enc(policy) + owner(owner), body);
@@ -45,7 +45,7 @@ final class PolicyCommand {
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a policy's current version and its source.")
-  int show(@Parameters(paramLabel = "NAME") String name, @Option(names = "--owner", description = "(admins) another user's") String owner) {
+  int show(@Parameters(paramLabel = "NAME") String name, @Option(names = "--owner", paramLabel = "USER", description = "(admins) another user's") String owner) {
     JsonNode p = root.api().get("/v1/policies/" + FerryCli.enc(name) + owner(owner));
     if (root.output.equals("json")) {
       Output.print(System.out, "json", p, COLUMNS);
@@ -58,7 +58,7 @@ final class PolicyCommand {
   }
 
   @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a policy (its versions stay in the journal).")
-  int delete(@Parameters(paramLabel = "NAME") String name, @Option(names = "--owner", description = "(admins) another user's") String owner) {
+  int delete(@Parameters(paramLabel = "NAME") String name, @Option(names = "--owner", paramLabel = "USER", description = "(admins) another user's") String owner) {
     Output.print(System.out, root.output, root.api().delete("/v1/policies/" + FerryCli.enc(name) + owner(owner)), COLUMNS);
     return 0;
   }
