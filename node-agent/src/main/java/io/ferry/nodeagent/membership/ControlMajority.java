@@ -38,27 +38,18 @@ import scala.jdk.javaapi.CollectionConverters;
  *       broken link between them.
  *   <li>Otherwise keep-majority over control members: the side with more of them survives; with
  *       equal halves, the side holding the control member with the lowest address.
- *   <li>An agent that itself observes every control member as unreachable downs its own side
- *       (every member nobody observes as unreachable), as Pekko's keep-majority does: after a
- *       crash of the control plane its agents end their members, keep their VMs and join the
- *       restarted control plane again ({@code NodeAgent}); cut off from a running one, they fence.
  * </ul>
  * What stays Pekko's: stable-after, which member decides (the leader), acting on the decision and
  * its log line.
  */
 public final class ControlMajority extends DowningStrategy {
   private final String controlRole;
-  private final UniqueAddress self;
-  /** The gossip's records as they came, every observer's. */
-  private Reachability observed = Reachability.empty();
-  /** {@link #cutOff()} and {@link #unreachable()}, worked out again after each change the resolver feeds in. */
-  private Boolean cutOff;
+  /** {@link #unreachable()}, worked out again after each change the resolver feeds in. */
   private scala.collection.immutable.Set<UniqueAddress> unreachable;
 
   public ControlMajority(String selfDc, String controlRole, UniqueAddress self) {
     super(selfDc, self);
     this.controlRole = controlRole;
-    this.self = self;
   }
 
   @Override
@@ -69,63 +60,37 @@ public final class ControlMajority extends DowningStrategy {
   /** Keeps only the records whose observer is a control member. */
   @Override
   public void setReachability(Reachability reachability) {
-    observed = reachability;
     super.setReachability(reachability.filterRecords(record -> isControl(record.observer())));
-    changed();
+    unreachable = null;
   }
 
   @Override
   public void add(Member member) {
     super.add(member);
-    changed();
+    unreachable = null;
   }
 
   @Override
   public void addUnreachable(Member member) {
     super.addUnreachable(member);
-    changed();
+    unreachable = null;
   }
 
   @Override
   public void addReachable(Member member) {
     super.addReachable(member);
-    changed();
+    unreachable = null;
   }
 
   @Override
   public void remove(Member member) {
     super.remove(member);
-    changed();
-  }
-
-  private void changed() {
-    cutOff = null;
     unreachable = null;
   }
 
-  /**
-   * Whether this member is an agent that itself observes every control member as unreachable
-   * (the control plane crashed, or this agent is cut off from it): then its own side is downed as
-   * Pekko's keep-majority would, so that its agents end their members and join the control plane
-   * again (or fence, on an order or when their lease runs out).
-   */
-  boolean cutOff() {
-    if (cutOff == null) {
-      Set<UniqueAddress> control = new HashSet<>();
-      for (Member m : CollectionConverters.asJava(membersWithRole())) control.add(m.uniqueAddress());
-      cutOff = !control.contains(self) && !control.isEmpty()
-          && CollectionConverters.asJava(observed.allUnreachableFrom(self)).containsAll(control);
-    }
-    return cutOff;
-  }
-
-  /**
-   * The members some control member observes as unreachable; on an agent that is
-   * {@linkplain #cutOff() cut off}, every member anybody observes so (its side is the rest).
-   */
+  /** The members some control member observes as unreachable. */
   @Override
   public scala.collection.immutable.Set<UniqueAddress> unreachable() {
-    if (cutOff()) return super.unreachable();
     if (unreachable == null) {
       Set<UniqueAddress> observed = CollectionConverters.asJava(reachability().allUnreachableOrTerminated());
       Set<UniqueAddress> members = new HashSet<>(CollectionConverters.asJava(super.unreachable()));
@@ -157,7 +122,6 @@ public final class ControlMajority extends DowningStrategy {
 
   @Override
   public Decision decide() {
-    if (cutOff()) return DowningStrategy.DownReachable$.MODULE$;
     if (hasIndirectlyConnected()) return DowningStrategy.DownIndirectlyConnected$.MODULE$;
     int reachable = reachableMembersWithRole().size();
     int unreachable = unreachableMembersWithRole().size();
