@@ -22,21 +22,24 @@ class FerryDowningProviderTest {
 
   @Test
   void anotherStrategyIsRefusedWithWhatToSet() {
-    String error = refusal("pekko.cluster.split-brain-resolver.active-strategy = keep-oldest");
-    assertTrue(error.contains("is keep-oldest") && error.contains("set it to keep-majority"), error);
+    ActorSystem system = ActorSystem.create("downing", ConfigFactory.parseString(
+        "pekko.cluster.split-brain-resolver.active-strategy = keep-oldest").withFallback(ConfigFactory.load()));
+    try {
+      var error = assertThrows(IllegalArgumentException.class, () -> new FerryDowningProvider(system));
+      assertTrue(error.getMessage().contains("is keep-oldest") && error.getMessage().contains("set it to keep-majority"), error.getMessage());
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+    }
   }
 
   @Test
   void aMissingControlRoleIsRefusedWithWhatToSet() {
-    String error = refusal("pekko.cluster.split-brain-resolver { active-strategy = keep-majority, keep-majority.role = \"\" }");
-    assertTrue(error.contains("keep-majority.role is not set"), error);
-  }
-
-  /** The message the provider refuses {@code config} with. */
-  private static String refusal(String config) {
-    ActorSystem system = ActorSystem.create("downing", ConfigFactory.parseString(config).withFallback(ConfigFactory.load()));
+    ActorSystem system = ActorSystem.create("downing", ConfigFactory.parseString(
+        "pekko.cluster.split-brain-resolver { active-strategy = keep-majority, keep-majority.role = \"\" }").withFallback(ConfigFactory.load()));
     try {
-      return assertThrows(IllegalArgumentException.class, () -> new FerryDowningProvider(system)).getMessage();
+      var error = assertThrows(IllegalArgumentException.class, () -> new FerryDowningProvider(system));
+      assertTrue(error.getMessage().contains("keep-majority.role is not set"), error.getMessage());
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
