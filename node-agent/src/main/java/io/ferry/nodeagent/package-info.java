@@ -2,6 +2,6 @@
  * The node agent: joins the cluster as role {@code agent} inside a batch job, drives QEMU over QMP
  * through the {@code HypervisorDriver} interface ({@code driver}), hosts the entities of the VMs
  * whose QEMU runs on its node, and fences itself when ordered to or when it can no longer know
- * ({@code agent}); {@code membership} holds the downing strategy every Ferry member runs.
+ * ({@code agent}).
  */
 package io.ferry.nodeagent;
