@@ -42,6 +42,7 @@ public final class Catalog {
   private final Map<String, Entry<NodeState>> nodes = new ConcurrentHashMap<>();
   private final Map<String, Entry<io.ferry.journal.policy.PolicyState>> policies = new ConcurrentHashMap<>();
   private final Map<String, io.ferry.journal.vm.MigrationStats> lastMigration = new ConcurrentHashMap<>();
+  private final Map<String, io.ferry.journal.Cause> lastSuspendCause = new ConcurrentHashMap<>();
   private final io.ferry.controlplane.timeslots.MigrationRates rates = new io.ferry.controlplane.timeslots.MigrationRates();
 
   /** Starts following the journal (live, restarting the streams if they fail). */
@@ -111,6 +112,7 @@ public final class Catalog {
         rates.record(vms.get(id).state().facts().spec().flavour().memoryMiB(), m.stats().totalMs());
       }
       if (e.event() instanceof VmEvent.VmMigrated m) lastMigration.put(id, m.stats());
+      if (e.event() instanceof VmEvent.VmSuspendStarted s) lastSuspendCause.put(id, s.cause());
       if (e.event() instanceof VmEvent v) fold(vms, id, e.sequenceNr(), VmState.Empty.of(id), s -> VmState.LIFECYCLE.apply(s, v));
       else if (e.event() instanceof TimeslotEvent t) fold(timeslots, id, e.sequenceNr(), TimeslotState.Empty.of(id), s -> TimeslotState.LIFECYCLE.apply(s, t));
       else if (e.event() instanceof io.ferry.journal.policy.PolicyEvent p) fold(policies, id, e.sequenceNr(),
@@ -132,6 +134,11 @@ public final class Catalog {
   /** QEMU's figures of the VM's last live migration, or {@code null}. */
   public io.ferry.journal.vm.MigrationStats lastMigration(String vmId) {
     return lastMigration.get(vmId);
+  }
+
+  /** Why the VM's last suspend was started (the cause journaled with it), or {@code null} if it never was. */
+  public io.ferry.journal.Cause lastSuspendCause(String vmId) {
+    return lastSuspendCause.get(vmId);
   }
 
   /** Where the catalog is in an entity's journal ("Vm|id#7"): the event a decision was made on. */

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *       leaving a node at once; otherwise it is suspended to shared storage and a replacement
  *       timeslot is requested;
  *   <li>a static VM stops with its timeslot;
- *   <li>a suspended dynamic VM resumes on the owner's active timeslot with room and time;
+ *   <li>a suspended dynamic VM resumes on the owner's active timeslot with room and time, unless
+ *       its user suspended it ({@link #resumesByItself});
  *   <li>a VM still recorded on a timeslot whose job has ended (killed before its warning, say) is
  *       lost with the job's processes: it is declared {@code Lost};
  *   <li>a lost dynamic VM is restarted on the owner's active timeslot with room: cold-booted from
@@ -128,8 +129,7 @@ public final class Evacuation {
       }
     }
     for (VmState vm : vms) {
-      if (vm instanceof VmState.Suspended && vm.facts().lastImage() != null && vm.facts().spec().mode() == VmMode.DYNAMIC
-          && !acted.containsKey(vm.vmId())) {
+      if (resumesByItself(vm, catalog.lastSuspendCause(vm.vmId())) && !acted.containsKey(vm.vmId())) {
         EvacuationPlanner.target(vm, null, slots, now, Duration.ofSeconds(5), params).ifPresent(t -> resume(vm, t));
       }
     }
@@ -137,6 +137,16 @@ public final class Evacuation {
     for (VmState vm : vms) {
       if (vm instanceof VmState.Lost lost && !acted.containsKey(vm.vmId())) restartLost(lost, slots, now, params);
     }
+  }
+
+  /**
+   * Whether the built-in evacuation resumes a suspended VM once a timeslot has room: a dynamic VM
+   * suspended by an expiry or by a policy, not one its user suspended (that one stays suspended
+   * until they resume it), nor a VM whose suspend is unknown to the catalog.
+   */
+  static boolean resumesByItself(VmState vm, Cause suspendedFor) {
+    return vm instanceof VmState.Suspended && vm.facts().lastImage() != null && vm.facts().spec().mode() == VmMode.DYNAMIC
+        && suspendedFor != null && suspendedFor.kind() != Cause.Kind.USER;
   }
 
   /** VMs whose QEMU ran in a job that has ended went with the job's processes. */
@@ -219,15 +229,21 @@ public final class Evacuation {
           if (e != null) {
             log.info("VM {}: suspend not started: {}", vmId, e.getMessage());
             acted.remove(vmId); // decided again at the next tick
+          } else {
+            requestReplacement(vmId, f); // only for a suspend that began: one refused or timed out asks for no job
           }
         });
+  }
+
+  /** Asks for a timeslot like the expiring one for a VM suspended off it, unless one of the owner's is on its way. */
+  private void requestReplacement(String vmId, TimeslotState.TimeslotFacts f) {
     boolean waiting = catalog.timeslots(f.owner()).stream()
         .anyMatch(s -> s instanceof TimeslotState.Requested || s instanceof TimeslotState.Pending);
-    if (!waiting) {
-      String replacement = "ts-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-      entities.timeslot(replacement, r -> new Timeslot.RequestTimeslot(f.owner(), f.request(), f.backend(),
-          Cause.policy(POLICY, "a new timeslot for VM " + vmId + ", suspended when " + f.timeslotId() + " expired"), r));
-    }
+    if (waiting) return;
+    String replacement = "ts-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    entities.timeslot(replacement, r -> new Timeslot.RequestTimeslot(f.owner(), f.request(), f.backend(),
+        Cause.policy(POLICY, "a new timeslot for VM " + vmId + ", suspended when " + f.timeslotId() + " expired"), r))
+        .whenComplete(Entities.logFailure(log, "requesting a timeslot for suspended VM " + vmId));
   }
 
   private void resume(VmState vm, TimeslotState to) {

@@ -1,6 +1,7 @@
 package io.ferry.controlplane.timeslots;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,5 +84,21 @@ class EvacuationPlannerTest {
   void aNodeSendsAtMostNMigrationsAtOnce() {
     assertInstanceOf(Step.Wait.class, EvacuationPlanner.decide(running(Flavour.TINY, VmMode.DYNAMIC), expiring(50),
         List.of(active("b", "alice", 3000)), 2, NOW, PARAMS));
+  }
+
+  @Test
+  void aVmSuspendedByAnExpiryOrAPolicyIsResumedByTheEvacuationOneItsUserSuspendedIsNot() {
+    VmFacts f = new VmFacts("v", new VmSpec("alice", Flavour.TINY, "tiny", VmMode.DYNAMIC), null,
+        "/shared/suspend/v-1.state", "a7");
+    VmState suspended = new VmState.Suspended(f);
+    assertTrue(Evacuation.resumesByItself(suspended, io.ferry.journal.Cause.expiry("old")));
+    assertTrue(Evacuation.resumesByItself(suspended, io.ferry.journal.Cause.policy("policy alice/evacuate v1", "line 19")));
+    assertFalse(Evacuation.resumesByItself(suspended, io.ferry.journal.Cause.user("alice")),
+        "a user's suspend stays until the user resumes it");
+    assertFalse(Evacuation.resumesByItself(suspended, null), "a suspend the catalog has not seen is not acted on");
+    VmState stat = new VmState.Suspended(new VmFacts("v", new VmSpec("alice", Flavour.TINY, "tiny", VmMode.STATIC),
+        null, "/shared/suspend/v-1.state", "a7"));
+    assertFalse(Evacuation.resumesByItself(stat, io.ferry.journal.Cause.expiry("old")), "a static VM lives with its timeslot");
+    assertFalse(Evacuation.resumesByItself(new VmState.Running(f), io.ferry.journal.Cause.expiry("old")));
   }
 }
