@@ -121,6 +121,7 @@ public final class Chaos implements Callable<Integer> {
         ChaosCase.Outcome o = new ChaosCase(rig, Fault.valueOf(c[0]), Op.valueOf(c[1]), Step.valueOf(c[2])).run();
         outcomes.add(o);
         BenchSupport.progress((o.ok() ? "HELD " : "FAILED ") + o.name() + ": " + o.outcome() + (o.ok() ? "" : " — " + o.failures()));
+        if (!o.ok()) System.out.print(CaseTrace.render(o.name(), o.trace()));
       }
     }
     return outcomes;

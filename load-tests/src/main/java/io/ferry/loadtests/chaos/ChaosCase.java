@@ -28,8 +28,12 @@ final class ChaosCase {
   /** One invariant checked by a case: its name, whether it held, what was seen. */
   record Check(String name, boolean ok, String detail) {}
 
-  /** What a case found. */
-  record Outcome(Fault fault, Op op, Step step, String outcome, List<Check> checks, Map<String, Object> figures) {
+  /**
+   * What a case found; {@code trace} is what the rig logged about its VM and timeslots
+   * ({@link CaseTrace}), for a failure's report, not the JSON report.
+   */
+  record Outcome(Fault fault, Op op, Step step, String outcome, List<Check> checks, Map<String, Object> figures,
+      @com.fasterxml.jackson.annotation.JsonIgnore List<String> trace) {
     boolean ok() {
       return checks.stream().allMatch(Check::ok);
     }
@@ -86,7 +90,9 @@ final class ChaosCase {
       }
     }
     figures.put("case_s", (System.nanoTime() - started) / 1_000_000_000L);
-    return new Outcome(fault, op, step, outcome, checks, figures);
+    List<String> ids = java.util.stream.Stream.concat(java.util.stream.Stream.ofNullable(vm),
+        java.util.stream.Stream.of(source, target).filter(t -> t != null).map(t -> t.get("id").asText())).toList();
+    return new Outcome(fault, op, step, outcome, checks, figures, ids.isEmpty() ? List.of() : CaseTrace.of(rig.dir, ids));
   }
 
   private String play() {
@@ -268,7 +274,12 @@ final class ChaosCase {
     });
   }
 
-  /** Waits until the VM's stage is one of {@link #SETTLED} and has stayed so for 15 s. */
+  /**
+   * Waits until the VM's stage is one of {@link #SETTLED} and has stayed so for 15 s; a VM an
+   * expiry suspended, for 45 s: the built-in evacuation resumes it on the target, which has room,
+   * once its 30 s hold on a VM it acted on has passed (an outage that outlasts the expiry's
+   * migration window ends so).
+   */
   private JsonNode settle() {
     long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
     String stage = null;
@@ -283,7 +294,8 @@ final class ChaosCase {
           since = System.nanoTime();
         }
         v = now;
-        if (SETTLED.contains(s) && System.nanoTime() - since > Duration.ofSeconds(15).toNanos()) return v;
+        Duration stable = op == Op.EVACUATE && s.equals("Suspended") ? Duration.ofSeconds(45) : Duration.ofSeconds(15);
+        if (SETTLED.contains(s) && System.nanoTime() - since > stable.toNanos()) return v;
       }
       BenchSupport.sleep(Duration.ofMillis(250));
     }

@@ -90,7 +90,9 @@ final class Members implements AutoCloseable {
       startedAt[i] = Files.size(log(i));
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
-      pb.environment().putIfAbsent("FERRY_LOG_LEVEL", "INFO");
+      // the rig's members and (through their Slurm jobs' environment) its agents log at INFO, whatever
+      // the campaign's own level (ops/chaos quiets it to WARN): their logs are a failed case's evidence
+      pb.environment().put("FERRY_LOG_LEVEL", System.getenv().getOrDefault("FERRY_RIG_LOG_LEVEL", "INFO"));
       processes[i] = pb.start();
     } catch (IOException e) {
       throw new IllegalStateException("cannot start control member " + i + ": " + e.getMessage(), e);

@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -118,14 +119,14 @@ final class Rig implements AutoCloseable {
     return List.of(ChaosNet.sh("sinfo -h -N -o %N").strip().split("\\s+")).stream().distinct().sorted().collect(Collectors.toList());
   }
 
+  /** The timeslots requested since the last {@link #restore}. */
+  private final java.util.Set<String> requested = new java.util.LinkedHashSet<>();
+
   /**
    * Requests a Slurm timeslot of 2 cores and waits until it is Active and its agent is up (Active
    * comes when the job runs; the agent joins some seconds later, and a VM placed before that
    * fails with "no agent of node … is in the cluster"); returns its view.
    */
-  /** The timeslots requested since the last {@link #restore}. */
-  private final java.util.Set<String> requested = new java.util.LinkedHashSet<>();
-
   JsonNode activeTimeslot(Duration walltime) {
     Answer a = api.post("/v1/timeslots", token, Map.of("cores", 2, "memoryMiB", 1024, "walltime", "PT" + walltime.toSeconds() + "S"));
     if (!a.ok()) throw new IllegalStateException("cannot request a timeslot: " + a.problem());
@@ -250,6 +251,17 @@ final class Rig implements AutoCloseable {
       }
     }
     requested.clear();
+    // and every other unfinished timeslot of the rig's user: the evacuation requests a replacement
+    // when it suspends a VM, and that job would hold a node into the next case
+    Answer all = api.get("/v1/timeslots", token);
+    if (all.ok()) {
+      for (JsonNode t : all.body()) {
+        boolean over = Set.of("Expired", "Released", "Cancelled", "Failed").contains(t.path("stage").asText());
+        if (!over && timeslots.stream().noneMatch(k -> k.get("id").asText().equals(t.get("id").asText()))) timeslots.add(t);
+      }
+    } else {
+      BenchSupport.progress("cleanup: cannot list the timeslots: " + all.problem());
+    }
     for (JsonNode t : timeslots) {
       try {
         api.post("/v1/timeslots/" + t.get("id").asText() + "/release", token, Map.of());
