@@ -68,7 +68,8 @@ public final class BenchSupport {
 
   /** A progress line on stderr, with the time of day. */
   public static void progress(String line) {
-    System.err.println("[" + java.time.LocalTime.now().withNano(0) + "] " + line);
+    // always HH:mm:ss (LocalTime's toString drops ":00" seconds; ops/test looks for these lines)
+    System.err.println("[" + java.time.LocalTime.now().format(java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")) + "] " + line);
   }
 
   /** Polls {@code read} every 20 ms until {@code done} holds; fails naming {@code what} after {@code timeout}. */
