@@ -92,16 +92,20 @@ public final class PolicyEngine implements AutoCloseable {
   }
 
   /**
-   * Checks that a script compiles and registers its handlers within the limits.
+   * Checks that a script compiles and that its top level (where it registers its handlers) runs
+   * within the limits. No handler runs, not even a {@code '*'} one.
    *
    * @throws ScriptError with the line and column of a syntax error, or what failed while it ran
    */
   public void check(String name, String script) {
-    Outcome o = run(name, script, "policy.check", "{}", "{}");
+    Outcome o = run(name, script, null, null, null);
     if (o instanceof Outcome.Failed f) throw new ScriptError(f.reason(), f.line(), f.column());
   }
 
-  /** Runs {@code script}'s handlers of {@code eventType} on an event and a view (JSON texts). */
+  /**
+   * Runs {@code script}'s handlers of {@code eventType} on an event and a view (JSON texts); with
+   * {@code eventType} {@code null}, only its top level (a check: nothing is decided).
+   */
   public Outcome run(String name, String script, String eventType, String eventJson, String viewJson) {
     long start = System.nanoTime();
     var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -128,6 +132,7 @@ public final class PolicyEngine implements AutoCloseable {
         allocatedBefore.set(threads.getThreadAllocatedBytes(thread));
         scriptStart.set(System.nanoTime());
         context.eval(Source.newBuilder("js", script, name).buildLiteral());
+        if (eventType == null) return new Outcome.Decided(List.of(), List.of(), List.of(), 0, took(start));
         Value result = context.getBindings("js").getMember("__dispatch").execute(eventType, eventJson, viewJson);
         return decided(result.asString(), took(start));
       } finally {

@@ -121,4 +121,26 @@ class PolicyEngineTest {
     assertEquals(0, d.handlers());
     assertTrue(d.actions().isEmpty());
   }
+
+  @Test
+  void aCheckRunsTheTopLevelOnlyNotEvenAStarHandler() {
+    // a '*' handler that would run forever: the check does not call it
+    ENGINE.check("policy.js", "on('*', function () { while (true) {} });");
+    // the top level itself is held to the limits
+    var error = assertThrows(PolicyEngine.ScriptError.class, () -> ENGINE.check("policy.js", "while (true) {}\non('x', function () {});"));
+    assertTrue(error.getMessage().startsWith("stopped"), error.getMessage());
+    // what a check rejects is what its top level throws
+    var thrown = assertThrows(PolicyEngine.ScriptError.class, () -> ENGINE.check("policy.js", "throw new Error('no');"));
+    assertTrue(thrown.getMessage().contains("no"), thrown.getMessage());
+  }
+
+  @Test
+  void aCheckIsHeldToTheEnginesLimitsTheOnesItsRunsHave() {
+    try (PolicyEngine tight = new PolicyEngine(new PolicyEngine.Limits(1_000, Duration.ofSeconds(2), 32L << 20))) {
+      String script = "for (var i = 0; i < 5000; i++) {}\non('x', function () {});";
+      ENGINE.check("policy.js", script); // within 200,000 statements
+      var error = assertThrows(PolicyEngine.ScriptError.class, () -> tight.check("policy.js", script));
+      assertTrue(error.getMessage().startsWith("stopped"), error.getMessage());
+    }
+  }
 }

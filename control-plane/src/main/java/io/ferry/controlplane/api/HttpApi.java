@@ -45,7 +45,9 @@ public final class HttpApi extends ApiSupport {
     this.vms = new VmApi(system, users, entities, catalog, askTimeout);
     this.infra = new InfraApi(users, entities, catalog, askTimeout, defaultBackend);
     this.audit = new AuditApi(system, users, askTimeout, auditGrace);
-    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(io.ferry.policies.PolicyEngine.Limits.DEFAULT);
+    // the limits the keeper runs policies under, so that the check when one is applied is the same
+    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(
+        io.ferry.controlplane.PolicyLimits.of(system.settings().config()));
     system.getWhenTerminated().thenRun(engine::close);
     this.policies = new PolicyApi(users, entities, catalog, askTimeout, engine);
     this.events = new EventStream(system, catalog, entities);

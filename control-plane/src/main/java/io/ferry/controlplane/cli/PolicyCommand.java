@@ -89,7 +89,8 @@ final class PolicyCommand {
     } catch (IOException e) {
       throw new CliFailure(CliFailure.USAGE, "the view does not have the view's shape: " + e.getMessage());
     }
-    try (PolicyEngine engine = new PolicyEngine(PolicyEngine.Limits.DEFAULT)) {
+    // the site's limits (ferry.policies in the configuration: reference.conf, or -Dconfig.file)
+    try (PolicyEngine engine = new PolicyEngine(io.ferry.controlplane.PolicyLimits.of(com.typesafe.config.ConfigFactory.load()))) {
       String name = script.getFileName().toString();
       try {
         engine.check(name, source);

@@ -88,9 +88,7 @@ public final class Evacuation {
       throw new IllegalArgumentException("ferry.timeslots.lost-restart is \"" + restart + "\"; use cold-boot or last-image");
     }
     this.restartFromImage = restart.equals("last-image");
-    Config p = config.getConfig("ferry.policies");
-    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(new io.ferry.policies.PolicyEngine.Limits(
-        p.getLong("statement-limit"), p.getDuration("time-limit"), p.getBytes("allocation-limit")));
+    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(io.ferry.controlplane.PolicyLimits.of(config));
     this.policies = new PolicyRunner(catalog, entities, engine, this::applyPolicyAction);
     this.defaultBackend = config.getString("ferry.api.default-backend");
   }
