@@ -118,6 +118,9 @@ public final class PolicyEngine implements AutoCloseable {
         .allowHostAccess(HostAccess.NONE).allowHostClassLookup(c -> false).allowHostClassLoading(false)
         .allowIO(IOAccess.NONE).allowCreateThread(false).allowCreateProcess(false).allowNativeAccess(false)
         .allowEnvironmentAccess(EnvironmentAccess.NONE).allowPolyglotAccess(org.graalvm.polyglot.PolyglotAccess.NONE)
+        // no code from strings (eval, new Function): code built at run time could name itself after the
+        // script (a sourceURL comment) and put a forged line into an action's recorded cause
+        .option("js.allow-eval", "false")
         .resourceLimits(ResourceLimits.newBuilder().statementLimit(limits.statements(), null).build())
         .build()) {
       ScheduledFuture<?> guard = watchdog.scheduleAtFixedRate(() -> {
@@ -128,12 +131,13 @@ public final class PolicyEngine implements AutoCloseable {
         if (why != null && stoppedFor.compareAndSet(null, why)) context.close(true);
       }, 5, 5, TimeUnit.MILLISECONDS);
       try {
-        context.eval(Source.newBuilder("js", PRELUDE, "ferry-prelude.js").buildLiteral());
+        // the prelude's dispatcher is held here, never in a global the script could replace
+        Value dispatch = context.eval(Source.newBuilder("js", PRELUDE, "ferry-prelude.js").buildLiteral()).execute(name);
         allocatedBefore.set(threads.getThreadAllocatedBytes(thread));
         scriptStart.set(System.nanoTime());
         context.eval(Source.newBuilder("js", script, name).buildLiteral());
         if (eventType == null) return new Outcome.Decided(List.of(), List.of(), List.of(), 0, took(start));
-        Value result = context.getBindings("js").getMember("__dispatch").execute(eventType, eventJson, viewJson);
+        Value result = dispatch.execute(eventType, eventJson, viewJson);
         return decided(result.asString(), took(start));
       } finally {
         guard.cancel(false);
@@ -169,8 +173,8 @@ public final class PolicyEngine implements AutoCloseable {
     JsonNode root = JSON.readTree(json);
     List<PolicyAction> actions = new ArrayList<>();
     List<Integer> lines = new ArrayList<>();
-    for (JsonNode a : root.path("actions")) {
-      actions.add(PolicyAction.parse(a));
+    for (JsonNode a : root.path("actions")) { // {line, action}: the line the prelude took from the call's stack
+      actions.add(PolicyAction.parse(a.path("action")));
       lines.add(a.path("line").asInt(0));
     }
     List<String> logs = new ArrayList<>();
