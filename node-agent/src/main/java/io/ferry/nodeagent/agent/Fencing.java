@@ -26,6 +26,29 @@ public final class Fencing {
 
   private record Rejoin() {}
 
+  /** Time to check whether this member is older than every control member (then it rejoins). */
+  private record RejoinIfOlder() {}
+
+  /**
+   * Whether this member is older than every Up control member (and there is one). Pekko's shard
+   * regions (1.2) look for a coordinator at the oldest member of the entity's role, whatever
+   * {@code coordinator-singleton.role} says; the Vm entities' role includes agents, whose members
+   * never run a coordinator. So once every control member is younger than some agent — a rolling
+   * restart of the control plane does that — no Vm region finds its coordinator and every VM's
+   * entity stalls (found by ops/chaos, ROLLING_RESTART). Such an agent ends its member, keeping
+   * its VMs, and joins again: then it is younger than the control members.
+   */
+  static <M> boolean olderThanEveryControlMember(M self, java.util.Collection<M> up, java.util.function.Predicate<M> control,
+      java.util.function.BiPredicate<M, M> olderThan) {
+    boolean any = false;
+    for (M m : up) {
+      if (!control.test(m)) continue;
+      any = true;
+      if (!olderThan.test(self, m)) return false;
+    }
+    return any;
+  }
+
   /** Whether every control member this agent knows is unreachable (and it knows at least one). */
   static boolean cutOff(Set<Address> control, Set<Address> unreachable) {
     return !control.isEmpty() && unreachable.containsAll(control);
@@ -55,12 +78,25 @@ public final class Fencing {
         } else {
           timers.cancel("rejoin");
         }
+        if (olderThanControl(cluster, controlRole)) {
+          if (!timers.isTimerActive("rejoin-if-older")) timers.startSingleTimer("rejoin-if-older", new RejoinIfOlder(), rejoinAfter);
+        } else {
+          timers.cancel("rejoin-if-older");
+        }
       };
       return Behaviors.receive(Object.class)
           .onMessage(Rejoin.class, r -> {
             if (!control.isEmpty()) return Behaviors.same();
             context.getLog().warn("every control member has left the cluster (a control-plane restart?): ending this member,"
                 + " keeping the VMs, and joining the control plane again");
+            CoordinatedShutdown.get(context.getSystem()).run(new RejoinReason());
+            return Behaviors.same();
+          })
+          .onMessage(RejoinIfOlder.class, r -> {
+            if (!olderThanControl(cluster, controlRole)) return Behaviors.same();
+            context.getLog().warn("this member is older than every control member (the control plane was restarted member by"
+                + " member), so the VM shards cannot find their coordinator: ending this member, keeping the VMs, and joining"
+                + " the control plane again");
             CoordinatedShutdown.get(context.getSystem()).run(new RejoinReason());
             return Behaviors.same();
           })
@@ -92,6 +128,16 @@ public final class Fencing {
           })
           .build();
     }));
+  }
+
+  private static boolean olderThanControl(Cluster cluster, String controlRole) {
+    Member self = cluster.selfMember();
+    if (self.status() != MemberStatus.up()) return false;
+    java.util.List<Member> up = new java.util.ArrayList<>();
+    cluster.state().getMembers().forEach(m -> {
+      if (m.status() == MemberStatus.up()) up.add(m);
+    });
+    return olderThanEveryControlMember(self, up, m -> m.hasRole(controlRole), Member::isOlderThan);
   }
 
   private static Behavior<Object> track(Member member, String controlRole, Set<Address> control, boolean[] everJoined,

@@ -26,6 +26,7 @@ final class Registration {
       ActorRef<AgentReport.Registered> answers = context.messageAdapter(AgentReport.Registered.class, r -> r);
       timers.startTimerWithFixedDelay(new Tick(), Duration.ofSeconds(2));
       Set<?>[] gateways = {Set.of()};
+      int[] tries = {0};
       return Behaviors.receive(Object.class)
           .onMessage(Receptionist.Listing.class, l -> {
             gateways[0] = l.getServiceInstances(AgentReport.GATEWAY_KEY);
@@ -33,12 +34,22 @@ final class Registration {
             return Behaviors.same();
           })
           .onMessage(Tick.class, t -> {
-            for (Object g : gateways[0]) {
+            // each try asks the next gateway the receptionist lists: one that is gone (a control
+            // member's incarnation before a restart, still listed) cannot hold the registration up
+            java.util.List<?> known = new java.util.ArrayList<>(gateways[0]);
+            int attempt = tries[0]++;
+            if (!known.isEmpty()) {
               @SuppressWarnings("unchecked")
-              ActorRef<AgentReport> gateway = (ActorRef<AgentReport>) g;
+              ActorRef<AgentReport> gateway = (ActorRef<AgentReport>) known.get(attempt % known.size());
               gateway.tell(new AgentReport.RegisterAgent(AgentCommand.PROTOCOL_VERSION, settings.nodeId(),
                   settings.hostname(), settings.capacity(driver), agent, answers, settings.timeslotId(), settings.jobId()));
-              break;
+              if (attempt > 0 && attempt % 5 == 0) {
+                context.getLog().warn("node {} is not registered yet ({} tries): asking agent gateway {} of the {} listed",
+                    settings.nodeId(), attempt + 1, gateway.path(), known.size());
+              }
+            } else if (attempt > 0 && attempt % 5 == 0) {
+              context.getLog().warn("node {} is not registered yet: the receptionist lists no agent gateway ({} tries)",
+                  settings.nodeId(), attempt + 1);
             }
             return Behaviors.same();
           })
