@@ -87,9 +87,13 @@ public final class AgentGateway {
     }
     entities.node(r.nodeId(), ref -> new Node.RegisterNode(r.hostname(), r.capacity(), resolver.toSerializationFormat(r.agent()), ref))
         .whenComplete((state, error) -> {
-          if (error == null) log.info("node {}: registered its agent {} (timeslot {})", r.nodeId(), r.agent().path(), r.timeslotId());
-          else log.warn("node {}: the registration of agent {} failed: {}", r.nodeId(), r.agent().path(), error.getMessage());
-          r.replyTo().tell(error == null ? new Registered(r.nodeId(), true, "") : new Registered(r.nodeId(), false, error.getMessage()));
+          if (error == null) {
+            log.info("node {}: registered its agent {} (timeslot {})", r.nodeId(), r.agent().path(), r.timeslotId());
+            r.replyTo().tell(new Registered(r.nodeId(), true, ""));
+          } else {
+            log.warn("node {}: the registration of agent {} failed: {}", r.nodeId(), r.agent().path(), error.getMessage());
+            r.replyTo().tell(new Registered(r.nodeId(), false, error.getMessage()));
+          }
         });
     return Behaviors.same();
   }

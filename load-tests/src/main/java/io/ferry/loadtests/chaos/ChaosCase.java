@@ -29,11 +29,17 @@ final class ChaosCase {
   record Check(String name, boolean ok, String detail) {}
 
   /**
-   * What a case found; {@code trace} is what the rig logged about its VM and timeslots
-   * ({@link CaseTrace}), for a failure's report, not the JSON report.
+   * What a case found; {@code rigDir} and {@code traced} (its VM's and timeslots' ids) say where to
+   * read what the rig logged about it ({@link #trace}), for a failure's report, not the JSON report.
    */
   record Outcome(Fault fault, Op op, Step step, String outcome, List<Check> checks, Map<String, Object> figures,
-      @com.fasterxml.jackson.annotation.JsonIgnore List<String> trace) {
+      @com.fasterxml.jackson.annotation.JsonIgnore java.nio.file.Path rigDir,
+      @com.fasterxml.jackson.annotation.JsonIgnore List<String> traced) {
+    /** What the rig logged about the case ({@link CaseTrace}), read from its logs when asked. */
+    List<String> trace() {
+      return traced.isEmpty() ? List.of() : CaseTrace.of(rigDir, traced);
+    }
+
     boolean ok() {
       return checks.stream().allMatch(Check::ok);
     }
@@ -92,7 +98,7 @@ final class ChaosCase {
     figures.put("case_s", (System.nanoTime() - started) / 1_000_000_000L);
     List<String> ids = java.util.stream.Stream.concat(java.util.stream.Stream.ofNullable(vm),
         java.util.stream.Stream.of(source, target).filter(t -> t != null).map(t -> t.get("id").asText())).toList();
-    return new Outcome(fault, op, step, outcome, checks, figures, ids.isEmpty() ? List.of() : CaseTrace.of(rig.dir, ids));
+    return new Outcome(fault, op, step, outcome, checks, figures, rig.dir, ids);
   }
 
   private String play() {

@@ -24,10 +24,11 @@ import org.apache.pekko.cluster.typed.Subscribe;
 public final class Fencing {
   private Fencing() {}
 
+  /**
+   * Time to check again whether this member should end and join the control plane again: because
+   * every control member has left, or because it is older than every control member.
+   */
   private record Rejoin() {}
-
-  /** Time to check whether this member is older than every control member (then it rejoins). */
-  private record RejoinIfOlder() {}
 
   /**
    * Whether this member is older than every Up control member (and there is one). Pekko's shard
@@ -73,30 +74,21 @@ public final class Fencing {
         } else if (!wasAttached && reachable) {
           context.getLog().info("a control member is reachable");
         }
-        if (everJoined[0] && control.isEmpty()) {
+        if (everJoined[0] && control.isEmpty() || olderThanControl(cluster, controlRole)) {
           if (!timers.isTimerActive("rejoin")) timers.startSingleTimer("rejoin", new Rejoin(), rejoinAfter);
         } else {
           timers.cancel("rejoin");
         }
-        if (olderThanControl(cluster, controlRole)) {
-          if (!timers.isTimerActive("rejoin-if-older")) timers.startSingleTimer("rejoin-if-older", new RejoinIfOlder(), rejoinAfter);
-        } else {
-          timers.cancel("rejoin-if-older");
-        }
       };
       return Behaviors.receive(Object.class)
           .onMessage(Rejoin.class, r -> {
-            if (!control.isEmpty()) return Behaviors.same();
-            context.getLog().warn("every control member has left the cluster (a control-plane restart?): ending this member,"
-                + " keeping the VMs, and joining the control plane again");
-            CoordinatedShutdown.get(context.getSystem()).run(new RejoinReason());
-            return Behaviors.same();
-          })
-          .onMessage(RejoinIfOlder.class, r -> {
-            if (!olderThanControl(cluster, controlRole)) return Behaviors.same();
-            context.getLog().warn("this member is older than every control member (the control plane was restarted member by"
-                + " member), so the VM shards cannot find their coordinator: ending this member, keeping the VMs, and joining"
-                + " the control plane again");
+            String why = !control.isEmpty() ? null : "every control member has left the cluster (a control-plane restart?)";
+            if (why == null && olderThanControl(cluster, controlRole)) {
+              why = "this member is older than every control member (the control plane was restarted member by member),"
+                  + " so the VM shards cannot find their coordinator";
+            }
+            if (why == null) return Behaviors.same();
+            context.getLog().warn("{}: ending this member, keeping the VMs, and joining the control plane again", why);
             CoordinatedShutdown.get(context.getSystem()).run(new RejoinReason());
             return Behaviors.same();
           })
