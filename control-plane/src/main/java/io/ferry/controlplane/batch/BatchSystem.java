@@ -3,14 +3,17 @@ package io.ferry.controlplane.batch;
 import io.ferry.journal.timeslot.TimeslotRequest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A batch system that grants timeslots, declared where timeslots are scheduled. {@link
- * SlurmBatchSystem} drives a real Slurm; {@link LocalBatchSystem} runs agents as local processes
- * for machines without one. Calls block briefly (a command or two); failures are
- * {@link BatchException}s saying what the batch system said and what to do.
+ * SlurmBatchSystem} drives a real Slurm, {@link GridEngineBatchSystem} a real Grid Engine; {@link
+ * LocalBatchSystem} runs agents as local processes for machines without one. Calls block briefly
+ * (a command or two); failures are {@link BatchException}s saying what the batch system said and
+ * what to do. Every backend passes the same contract suite ({@code BatchSystemContract} in the
+ * tests); {@code docs/batch-backends.md} says how to add one.
  */
 public interface BatchSystem {
   /** The backend's name, as timeslots record it ("slurm", "local"). */
@@ -20,12 +23,33 @@ public interface BatchSystem {
   String submit(JobSpec job);
 
   /** What the job is doing now. */
-  JobStatus status(String jobId);
+  default JobStatus status(String jobId) {
+    return statuses(List.of(jobId)).get(jobId);
+  }
+
+  /**
+   * What each of the jobs is doing now, read at once (one query of the batch system, not one per
+   * job: the keeper reads every followed job on every tick). Every id asked for has an entry; an
+   * id the backend does not know is {@link JobState#GONE} or {@link JobState#UNKNOWN}. A batch
+   * system that cannot be read is a {@link BatchException}, never a list of gone jobs.
+   */
+  Map<String, JobStatus> statuses(Collection<String> jobIds);
+
+  /**
+   * Moves a running job's end: its walltime becomes {@code walltime} from its start (Slurm rounds
+   * up to whole minutes). A backend that cannot move a running job's end says so with a
+   * {@link BatchException} and changes nothing.
+   */
+  void moveEnd(String jobId, Duration walltime);
 
   /** Cancels the job (its processes get SIGTERM, then SIGKILL). Cancelling an ended job is a no-op. */
   void cancel(String jobId);
 
-  /** Sends the job's early-warning signal now (USR1 to the job's main process). */
+  /**
+   * Sends the job's early-warning signal now, as the batch system would at end − lead (the agent
+   * gets USR1). A backend whose batch system has no command for that says so with a
+   * {@link BatchException}.
+   */
   void warn(String jobId);
 
   /**

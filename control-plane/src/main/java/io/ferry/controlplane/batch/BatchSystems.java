@@ -43,6 +43,12 @@ public final class BatchSystems {
       backends.put("slurm", new SlurmBatchSystem(conf.isEmpty() ? null : Path.of(conf), jobs.resolve("slurm"),
           c.getDuration("slurm.command-timeout")));
     }
+    if (c.getBoolean("gridengine.enabled")) {
+      Config ge = c.getConfig("gridengine");
+      backends.put("gridengine", new GridEngineBatchSystem(ge.getString("sge-root"), ge.getString("sge-cell"), Map.of(), ge.getString("queue"),
+          ge.getString("parallel-environment"), ge.getString("memory-complex"), jobs.resolve("gridengine"),
+          ge.getDuration("command-timeout")));
+    }
     for (BatchSystem b : more) {
       if (backends.putIfAbsent(b.name(), b) != null) throw new IllegalArgumentException("two batch backends are named '" + b.name() + "'");
     }

@@ -3,21 +3,21 @@ package io.ferry.controlplane.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferry.controlplane.api.ApiJson;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
- * Slurm, through its commands: {@code sbatch} submits a script that {@code exec}s the agent (so
- * the agent itself receives {@code --signal=B:USR1@lead}), {@code squeue --json} reports state and
- * end time (it ignores {@code -j}, so jobs are picked by id here), {@code scancel} cancels and
- * warns. Tested against Slurm 22.05.
+ * Slurm, through its commands: {@code sbatch} submits a script that runs the agent and passes
+ * {@code --signal=B:USR1@lead} on to it, {@code squeue --json} reports state and
+ * end time of every job at once (it ignores {@code -j}, so jobs are picked by id here), {@code
+ * scancel} cancels and warns, {@code scontrol update TimeLimit} moves an end. Tested against Slurm
+ * 22.05.
  *
  * @param slurmConf the {@code SLURM_CONF} to use, or {@code null} for the system's
  * @param scriptDir where job scripts and their output are written
@@ -29,10 +29,16 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
     return "slurm";
   }
 
+  private BatchCommands commands() {
+    String conf = "SLURM_CONF=" + (slurmConf == null ? "the system's" : slurmConf);
+    return new BatchCommands(slurmConf == null ? Map.of() : Map.of("SLURM_CONF", slurmConf.toString()), commandTimeout,
+        "is Slurm running? ops/slurm.sh start; scontrol ping; " + conf
+            + "; ferry.timeslots.slurm.command-timeout sets how long a command may take",
+        "install slurm-client or run ops/slurm.sh start");
+  }
+
   @Override
   public String submit(JobSpec job) {
-    if (!job.name().matches("[A-Za-z0-9._-]+")) throw new BatchException("job name '" + job.name() + "' must be letters, digits, '.', '_', '-'");
-    Path script = scriptDir.resolve(job.name() + ".sh");
     StringBuilder text = new StringBuilder("""
         #!/bin/bash
         # Ferry timeslot job: runs the node agent, passes Slurm's signals on to it (the expiry warning
@@ -40,47 +46,45 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
         # left of the job's process group: its QEMUs. So no VM outlives its job's agent, even where
         # Slurm tracks processes by parentage (proctrack/linuxproc loses a QEMU whose agent was killed).
         """);
-    for (var e : job.environment().entrySet()) text.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+    text.append(BatchCommands.exports(job.environment()));
     // the traps come first: Slurm's warning may come at once (its timing is coarse); one before the
     // agent runs is dropped, as the control plane marks the timeslot expiring by its end anyway
     text.append("""
         trap '[ -n "${agent:-}" ] && kill -USR1 $agent 2>/dev/null' USR1
         trap '[ -n "${agent:-}" ] && kill -TERM $agent 2>/dev/null' TERM INT
         """);
-    for (String arg : job.command()) text.append(quote(arg)).append(' ');
+    text.append(BatchCommands.commandLine(job.command())).append(" &\n");
     text.append("""
-        &
         agent=$!
         status=0
         while kill -0 $agent 2>/dev/null; do wait $agent; status=$?; done
         for p in $(pgrep -g $$); do [ "$p" != $$ ] && kill -KILL "$p" 2>/dev/null; done
         exit $status
         """);
-    try {
-      Files.createDirectories(scriptDir);
-      Files.writeString(script, text);
-      Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    } catch (IOException e) {
-      throw new BatchException("cannot write the job script " + script + ": " + e.getMessage(), e);
-    }
-    long minutes = Math.max(1, (job.request().walltime().getSeconds() + 59) / 60);
+    Path script = BatchCommands.writeScript(scriptDir, job.name(), text.toString());
     List<String> sbatch = new ArrayList<>(List.of("sbatch", "--parsable", "-J", job.name(), "-N", "1",
-        "-t", String.valueOf(minutes), "--mem=" + job.request().memoryMiB(), "-c", String.valueOf(job.request().cores()),
+        "-t", minutes(job.request().walltime()), "--mem=" + job.request().memoryMiB(), "-c", String.valueOf(job.request().cores()),
         "--signal=B:USR1@" + Math.max(1, job.warningLead().getSeconds()),
         "-o", scriptDir.resolve(job.name() + ".out").toString()));
     if (!job.request().partition().isEmpty()) sbatch.addAll(List.of("-p", job.request().partition()));
     sbatch.add(script.toString());
-    String out = run(sbatch, "submitting " + job.name()).trim();
+    String out = commands().run(sbatch, "submitting " + job.name()).trim();
     String id = out.contains(";") ? out.substring(0, out.indexOf(';')) : out;
     if (!id.matches("\\d+")) throw new BatchException("sbatch answered '" + out + "' instead of a job id");
     return id;
   }
 
+  /** Slurm's time limits are whole minutes: a walltime is rounded up. */
+  private static String minutes(Duration walltime) {
+    return String.valueOf(Math.max(1, (walltime.getSeconds() + 59) / 60));
+  }
+
   @Override
-  public JobStatus status(String jobId) {
+  public Map<String, JobStatus> statuses(Collection<String> jobIds) {
+    String what = "reading job" + (jobIds.size() == 1 ? " " + jobIds.iterator().next() : "s " + jobIds);
     JsonNode answer;
     try {
-      answer = ApiJson.MAPPER.readTree(run(List.of("squeue", "--json"), "reading job " + jobId));
+      answer = ApiJson.MAPPER.readTree(commands().run(List.of("squeue", "--json"), what));
     } catch (IOException e) {
       throw new BatchException("squeue --json gave output that is not JSON: " + e.getMessage(), e);
     }
@@ -89,68 +93,50 @@ public record SlurmBatchSystem(Path slurmConf, Path scriptDir, Duration commandT
     JsonNode errors = answer.path("errors");
     if (errors.isArray() && !errors.isEmpty()) {
       JsonNode first = errors.get(0);
-      throw new BatchException("reading job " + jobId + ": squeue could not read Slurm's jobs: " + first.path("description").asText("")
-          + " (" + first.path("source").asText("") + ": " + first.path("error").asText("") + "; is Slurm running? scontrol ping; SLURM_CONF="
-          + (slurmConf == null ? "the system's" : slurmConf) + ")");
+      throw new BatchException(what + ": squeue could not read Slurm's jobs: " + first.path("description").asText("")
+          + " (" + first.path("source").asText("") + ": " + first.path("error").asText("") + "; " + commands().whenDown() + ")");
     }
-    JsonNode jobs = answer.path("jobs");
-    for (JsonNode j : jobs) {
-      if (!String.valueOf(j.path("job_id").asLong()).equals(jobId)) continue;
-      JobState state;
-      try {
-        state = JobState.valueOf(j.path("job_state").asText("UNKNOWN"));
-      } catch (IllegalArgumentException e) {
-        state = JobState.UNKNOWN; // a state Ferry does not know (for example SUSPENDED): treated as not ended
-      }
-      String node = j.path("nodes").asText("");
-      long start = j.path("start_time").asLong(0);
-      long end = j.path("end_time").asLong(0);
-      boolean started = state != JobState.PENDING && start > 0;
-      return new JobStatus(jobId, state, node.isEmpty() ? null : node, started ? Instant.ofEpochSecond(start) : null,
-          started && end > 0 ? Instant.ofEpochSecond(end) : null, j.path("state_reason").asText(""));
+    // squeue ignores -j with --json: one listing serves every job asked for
+    Map<String, JobStatus> found = new LinkedHashMap<>();
+    for (JsonNode j : answer.path("jobs")) {
+      String jobId = String.valueOf(j.path("job_id").asLong());
+      if (jobIds.contains(jobId)) found.put(jobId, status(jobId, j));
     }
-    return new JobStatus(jobId, JobState.GONE, null, null, null, "Slurm no longer lists job " + jobId);
+    Map<String, JobStatus> result = new LinkedHashMap<>();
+    for (String jobId : jobIds) {
+      result.put(jobId, found.getOrDefault(jobId, new JobStatus(jobId, JobState.GONE, null, null, null, "Slurm no longer lists job " + jobId)));
+    }
+    return result;
+  }
+
+  private static JobStatus status(String jobId, JsonNode j) {
+    JobState state;
+    try {
+      state = JobState.valueOf(j.path("job_state").asText("UNKNOWN"));
+    } catch (IllegalArgumentException e) {
+      state = JobState.UNKNOWN; // a state Ferry does not know (for example SUSPENDED): treated as not ended
+    }
+    String node = j.path("nodes").asText("");
+    long start = j.path("start_time").asLong(0);
+    long end = j.path("end_time").asLong(0);
+    boolean started = state != JobState.PENDING && start > 0;
+    return new JobStatus(jobId, state, node.isEmpty() ? null : node, started ? Instant.ofEpochSecond(start) : null,
+        started && end > 0 ? Instant.ofEpochSecond(end) : null, j.path("state_reason").asText(""));
   }
 
   @Override
   public void cancel(String jobId) {
-    run(List.of("scancel", jobId), "cancelling job " + jobId);
+    commands().run(List.of("scancel", jobId), "cancelling job " + jobId);
+  }
+
+  @Override
+  public void moveEnd(String jobId, Duration walltime) {
+    commands().run(List.of("scontrol", "update", "JobId=" + jobId, "TimeLimit=" + minutes(walltime)), "moving the end of job " + jobId);
   }
 
   @Override
   public void warn(String jobId) {
-    run(List.of("scancel", "--batch", "--signal=USR1", jobId), "warning job " + jobId);
-  }
-
-  private String run(List<String> command, String what) {
-    ProcessBuilder pb = new ProcessBuilder(command);
-    if (slurmConf != null) pb.environment().put("SLURM_CONF", slurmConf.toString());
-    try {
-      Process p = pb.start();
-      byte[] out = p.getInputStream().readAllBytes();
-      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (!p.waitFor(commandTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        throw new BatchException(what + ": " + command.get(0) + " did not finish within " + commandTimeout.toSeconds()
-            + " s (is slurmctld running and answering? scontrol ping tells; ferry.timeslots.slurm.command-timeout sets the limit)");
-      }
-      if (p.exitValue() != 0) {
-        throw new BatchException(what + " failed: " + (err.isEmpty() ? command.get(0) + " exited with " + p.exitValue() : err)
-            + (err.contains("contact") || err.contains("Connection refused") || err.contains("timed out")
-                ? " (is Slurm running? ops/slurm.sh start; scontrol ping; SLURM_CONF="
-                + (slurmConf == null ? "the system's" : slurmConf) + ")" : ""));
-      }
-      return new String(out, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new BatchException(what + ": cannot run " + command.get(0) + " (" + e.getMessage() + "); install slurm-client or run ops/slurm.sh start", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new BatchException(what + " was interrupted", e);
-    }
-  }
-
-  private static String quote(String s) {
-    return "'" + s.replace("'", "'\\''") + "'";
+    commands().run(List.of("scancel", "--batch", "--signal=USR1", jobId), "warning job " + jobId);
   }
 
   /** For tests: a Slurm reached through this SLURM_CONF, job files in {@code scriptDir}. */

@@ -71,6 +71,8 @@ public final class TimeslotKeeper {
     Set<String> joined = catalog.nodes().stream().filter(n -> n instanceof NodeState.Joined)
         .filter(n -> up.contains(n.facts().agentMember()))
         .map(n -> n.facts().nodeId()).collect(Collectors.toSet());
+    // every followed job of a backend is read in one query per tick
+    java.util.Map<String, java.util.List<TimeslotState>> byBackend = new java.util.LinkedHashMap<>();
     for (TimeslotState slot : catalog.timeslots(null)) {
       var f = slot.facts();
       String id = f.timeslotId();
@@ -80,17 +82,24 @@ public final class TimeslotKeeper {
         entities.timeslot(id, r -> new Timeslot.MarkExpiring("its end at " + f.end() + " is within the warning lead of "
             + batch.warningLead().toSeconds() + " s", r));
       }
-      batch.call(f.backend(), b -> b.status(f.jobId())).whenComplete((status, error) -> {
+      byBackend.computeIfAbsent(f.backend(), b -> new java.util.ArrayList<>()).add(slot);
+    }
+    byBackend.forEach((backend, slots) -> {
+      Set<String> jobs = slots.stream().map(s -> s.facts().jobId()).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+      batch.call(backend, b -> b.statuses(jobs)).whenComplete((statuses, error) -> {
         if (error != null) {
-          log.warn("timeslot {}: cannot read job {} from {}: {}", id, f.jobId(), f.backend(), error.getMessage());
+          log.warn("cannot read {} job(s) from {}: {}", jobs.size(), backend, error.getMessage());
           return;
         }
-        apply(entities, slot, status, joined);
+        for (TimeslotState slot : slots) {
+          JobStatus status = statuses.get(slot.facts().jobId());
+          if (status != null) apply(entities, batch, slot, status, joined);
+        }
       });
-    }
+    });
   }
 
-  private static void apply(Entities entities, TimeslotState slot, JobStatus status, Set<String> joined) {
+  private static void apply(Entities entities, BatchSystems batch, TimeslotState slot, JobStatus status, Set<String> joined) {
     var f = slot.facts();
     String id = f.timeslotId();
     if (slot instanceof TimeslotState.Pending) {
@@ -99,6 +108,13 @@ public final class TimeslotKeeper {
       } else if (status.state().ended()) {
         entities.timeslot(id, r -> new Timeslot.FailTimeslot("job " + f.jobId() + " ended (" + status.state() + ") before it ran: "
             + status.reason(), r));
+        // a job that cannot run may still be listed (Grid Engine's error state): it goes too
+        batch.call(f.backend(), b -> {
+          b.cancel(f.jobId());
+          return null;
+        }).whenComplete((x, e) -> {
+          if (e != null) log.warn("timeslot {}: cannot cancel its failed job {}: {}", id, f.jobId(), e.getMessage());
+        });
       }
       return;
     }

@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import io.ferry.journal.timeslot.TimeslotRequest;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +30,38 @@ class LocalBatchSystemTest extends BatchSystemContract {
   @Override
   Path shared() {
     return dir;
+  }
+
+  @Override
+  BatchSystem down() {
+    LocalBatchSystem closed = new LocalBatchSystem(dir.resolve("closed"), Clock.systemUTC());
+    closed.close();
+    return closed;
+  }
+
+  @Override
+  String downSays() {
+    return "with its control member";
+  }
+
+  @Override
+  TimeslotRequest refused() {
+    return new TimeslotRequest(1, 256, Duration.ofMinutes(1), "gpu");
+  }
+
+  @Override
+  String refusalSays() {
+    return "has no partitions";
+  }
+
+  @Override
+  boolean movesRunningEnds() {
+    return true;
+  }
+
+  @AfterEach
+  void close() {
+    if (batch != null) batch.close();
   }
 
   @Test

@@ -1,14 +1,10 @@
 package io.ferry.controlplane.batch;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.ferry.journal.timeslot.TimeslotRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /** The Slurm backend against the real single-host Slurm that ops/slurm.sh runs (ops/test starts it). */
@@ -37,24 +33,34 @@ class SlurmBatchSystemIT extends BatchSystemContract {
     return dir;
   }
 
-  @Test
-  void anUnknownPartitionIsRefusedWithSlurmsReason() {
-    var spec = job(dir.resolve("x"), Duration.ofMinutes(1));
-    var bad = new BatchSystem.JobSpec(spec.name(), new TimeslotRequest(1, 256, Duration.ofMinutes(1), "no-such-partition"),
-        spec.warningLead(), spec.command(), spec.environment());
-    var error = assertThrows(BatchException.class, () -> slurm.submit(bad));
-    assertTrue(error.getMessage().contains("invalid partition"), error.getMessage());
+  @Override
+  BatchSystem down() {
+    try {
+      Path conf = dir.resolve("down.conf");
+      Files.writeString(conf, Files.readString(this.conf).replace("SlurmctldPort=6817", "SlurmctldPort=1"));
+      return SlurmBatchSystem.at(conf, dir);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
-  @Test
-  void aSlurmThatIsDownIsAClearError() throws Exception {
-    Path down = dir.resolve("down.conf");
-    Files.writeString(down, Files.readString(conf).replace("SlurmctldPort=6817", "SlurmctldPort=1"));
-    var error = assertThrows(BatchException.class, () -> SlurmBatchSystem.at(down, dir).submit(job(dir.resolve("y"), Duration.ofMinutes(1))));
-    assertTrue(error.getMessage().contains("is Slurm running?"), error.getMessage());
-    // squeue --json exits 0 then, with no jobs and an error inside: reading a job must fail, not report it gone
-    var unread = assertThrows(BatchException.class, () -> SlurmBatchSystem.at(down, dir).status("1"));
-    assertTrue(unread.getMessage().contains("could not read Slurm's jobs") && unread.getMessage().contains("is Slurm running?"),
-        unread.getMessage());
+  @Override
+  String downSays() {
+    return "is Slurm running?";
+  }
+
+  @Override
+  TimeslotRequest refused() {
+    return new TimeslotRequest(1, 256, Duration.ofMinutes(1), "no-such-partition");
+  }
+
+  @Override
+  String refusalSays() {
+    return "invalid partition";
+  }
+
+  @Override
+  boolean movesRunningEnds() {
+    return true;
   }
 }

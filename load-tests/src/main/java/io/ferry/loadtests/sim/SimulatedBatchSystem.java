@@ -152,10 +152,19 @@ public final class SimulatedBatchSystem implements BatchSystem {
   }
 
   @Override
-  public synchronized JobStatus status(String jobId) {
-    Job job = jobs.get(jobId);
-    if (job == null) return new JobStatus(jobId, JobState.UNKNOWN, null, null, null, "no simulated job " + jobId);
-    return new JobStatus(jobId, job.state, job.node, job.start, job.end, job.reason);
+  public synchronized Map<String, JobStatus> statuses(java.util.Collection<String> jobIds) {
+    Map<String, JobStatus> result = new java.util.LinkedHashMap<>();
+    for (String jobId : jobIds) {
+      Job job = jobs.get(jobId);
+      result.put(jobId, job == null ? new JobStatus(jobId, JobState.UNKNOWN, null, null, null, "no simulated job " + jobId)
+          : new JobStatus(jobId, job.state, job.node, job.start, job.end, job.reason));
+    }
+    return result;
+  }
+
+  @Override
+  public void moveEnd(String jobId, Duration walltime) {
+    throw new BatchException("the simulated batch system does not move a job's end (job " + jobId + ")");
   }
 
   @Override
