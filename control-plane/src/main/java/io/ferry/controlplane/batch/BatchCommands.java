@@ -23,6 +23,13 @@ import java.util.concurrent.TimeUnit;
  */
 record BatchCommands(Map<String, String> environment, Duration timeout, String whenDown, String install) {
 
+  /** Read the commands' output (two threads per running command at most; daemons, so they never hold the JVM). */
+  private static final java.util.concurrent.ExecutorService READERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "batch-command-output");
+    t.setDaemon(true);
+    return t;
+  });
+
   /** What a finished command printed and how it exited. */
   record Result(int exit, String out, String err) {}
 
@@ -32,14 +39,16 @@ record BatchCommands(Map<String, String> environment, Duration timeout, String w
     pb.environment().putAll(environment);
     try {
       Process p = pb.start();
-      // both streams are read while the command runs, so that neither can fill its pipe and stall it
-      CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-      byte[] out = p.getInputStream().readAllBytes();
+      // both streams are read while the command runs (neither can fill its pipe and stall it), and
+      // apart from the wait: a command that hangs, output open, is still given up on in time
+      CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()), READERS);
+      CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()), READERS);
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         throw new BatchException(what + ": " + command.get(0) + " did not finish within " + timeout.toSeconds() + " s (" + whenDown + ")");
       }
-      return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err.join(), StandardCharsets.UTF_8).trim());
+      return new Result(p.exitValue(), new String(out.join(), StandardCharsets.UTF_8), new String(err.join(), StandardCharsets.UTF_8).trim());
     } catch (IOException e) {
       throw new BatchException(what + ": cannot run " + command.get(0) + " (" + e.getMessage() + "); " + install, e);
     } catch (InterruptedException e) {
