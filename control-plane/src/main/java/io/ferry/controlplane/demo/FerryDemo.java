@@ -17,6 +17,7 @@ import io.ferry.journal.vm.VmEvent;
 import io.ferry.journal.vm.VmMode;
 import io.ferry.journal.vm.VmSpec;
 import io.ferry.journal.vm.VmState;
+import io.ferry.nodeagent.driver.qemu.GuestConsole;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The ferry demo: a VM in QEMU outlives its timeslots. It keeps a rolling pool of timeslots on a
- * batch backend (local by default; a policy script will do this later), boots a tiny VM on one, and
+ * batch backend (local by default, or Slurm or Grid Engine; a policy script will do this later), boots a tiny VM on one, and
  * watches the control plane ferry it live from timeslot to timeslot as each expires, checking the
  * guest's counter across every hop. Stops after {@code --hops} hops (or on Ctrl-C) and prints a
  * one-line summary.
@@ -56,8 +57,13 @@ public final class FerryDemo implements Callable<Integer> {
   @Option(names = "--walltime", defaultValue = "PT75S", description = "each timeslot's walltime (default: ${DEFAULT-VALUE})")
   Duration walltime;
 
-  @Option(names = "--backend", defaultValue = "local", description = "batch backend: local or slurm (default: ${DEFAULT-VALUE})")
+  @Option(names = "--backend", defaultValue = "local", paramLabel = "NAME",
+      description = "batch backend: local, slurm or gridengine, as the control member has them enabled (default: ${DEFAULT-VALUE})")
   String backend;
+
+  @Option(names = "--memory-mib", defaultValue = "2048", paramLabel = "MIB",
+      description = "each timeslot's memory, MiB: what one of the batch system's nodes has room for (default: ${DEFAULT-VALUE})")
+  int memoryMiB;
 
   @Option(names = "--user", defaultValue = "demo", description = "owner of the demo's VM and timeslots (default: ${DEFAULT-VALUE})")
   String user;
@@ -92,8 +98,8 @@ public final class FerryDemo implements Callable<Integer> {
   private String request() {
     lastRequest = Instant.now();
     String id = "ts-" + UUID.randomUUID().toString().substring(0, 8);
-    await(entities.timeslot(id, r -> new Timeslot.RequestTimeslot(user, new TimeslotRequest(2, 2048, walltime, ""), backend,
-        Cause.policy("demo pool", "the demo requests a timeslot every half walltime"), r)));
+    await(entities.timeslot(id, r -> new Timeslot.RequestTimeslot(user, new TimeslotRequest(2, memoryMiB, walltime, ""), backend,
+        Cause.policy("demo pool", "the demo keeps a rolling pool of timeslots"), r)));
     say("requested timeslot " + id + " from the " + backend + " batch system (walltime " + walltime.toSeconds() + " s)");
     return id;
   }
@@ -101,6 +107,7 @@ public final class FerryDemo implements Callable<Integer> {
   private int run(ActorSystem<?> system, Catalog catalog) throws Exception {
     String first = request();
     TimeslotState active = Poll.until("timeslot " + first + " to be active", 180, () -> await(entities.timeslot(first, Timeslot.GetTimeslot::new)), s -> s instanceof TimeslotState.Active);
+    startup = Duration.between(lastRequest, Instant.now());
     say("timeslot " + first + " is active on node " + active.facts().nodeId() + " until " + active.facts().end());
     String vm = VmIds.of(user, "demo-" + UUID.randomUUID().toString().substring(0, 6));
     await(entities.vm(vm, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(user), r)));
@@ -147,13 +154,19 @@ public final class FerryDemo implements Callable<Integer> {
   }
 
   private Instant lastRequest = Instant.EPOCH;
+  /** How long the first timeslot took from request to Active: the batch system's start-up. */
+  private Duration startup = Duration.ZERO;
 
   /**
-   * A rolling pool: a new timeslot every half walltime, so that when one starts expiring another
-   * has most of its walltime left and the VM can move live (a policy script will do this later).
+   * A rolling pool: a new timeslot every half walltime, less twice the batch system's start-up
+   * (a Grid Engine job and its agent take ~8 s to be Active), but at least every quarter walltime,
+   * so that when one starts expiring another is Active with most of its walltime left and the VM
+   * can move live (a policy script will do this later).
    */
   private void keepPool(Catalog catalog) {
-    if (Instant.now().isAfter(lastRequest.plus(walltime.dividedBy(2)))) request();
+    Duration every = walltime.dividedBy(2).minus(startup.multipliedBy(2));
+    if (every.compareTo(walltime.dividedBy(4)) < 0) every = walltime.dividedBy(4);
+    if (Instant.now().isAfter(lastRequest.plus(every))) request();
   }
 
   private Path console(String node, String vm) throws IOException {
@@ -168,16 +181,8 @@ public final class FerryDemo implements Callable<Integer> {
 
   /** [last counter line, boot id] of the guest's console. */
   private static String[] guest(Path console) {
-    try {
-      List<String> lines = Files.readAllLines(console);
-      for (int i = lines.size() - 1; i >= 0; i--) {
-        Matcher m = Pattern.compile("CNT (\\d+) boot=([0-9a-f]+)$").matcher(lines.get(i));
-        if (m.find()) return new String[] {"CNT " + m.group(1), m.group(2)};
-      }
-    } catch (IOException e) {
-      // not written yet
-    }
-    return new String[] {"", ""};
+    GuestConsole.Count last = GuestConsole.last(console);
+    return last == null ? new String[] {"", ""} : new String[] {"CNT " + last.n(), last.boot()};
   }
 
   private static List<VmEvent> journal(ActorSystem<?> system, String vm) {

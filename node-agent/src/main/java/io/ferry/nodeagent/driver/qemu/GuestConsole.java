@@ -21,11 +21,16 @@ public final class GuestConsole {
 
   private GuestConsole() {}
 
-  /** Every complete counter line of a console log, in order. */
+  /**
+   * Every complete counter line of a console log, in order: a line the guest is still writing
+   * ("CNT 7 boot=3f" of "boot=3fa9…", no newline yet) is not one.
+   */
   public static List<Count> counts(Path console) {
     List<Count> counts = new ArrayList<>();
     try {
-      for (String line : Files.readAllLines(console)) {
+      List<String> lines = new ArrayList<>(List.of(Files.readString(console).split("\n", -1)));
+      lines.remove(lines.size() - 1); // after the last newline: empty, or a line not yet finished
+      for (String line : lines) {
         Matcher m = COUNT.matcher(line);
         if (m.find() && line.endsWith(m.group())) counts.add(new Count(Long.parseLong(m.group(1)), m.group(2)));
       }
