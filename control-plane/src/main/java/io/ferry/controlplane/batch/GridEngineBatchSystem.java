@@ -24,7 +24,8 @@ import org.w3c.dom.NodeList;
 
 /**
  * Grid Engine (8.1.9, Debian's {@code gridengine-*}), through its commands rather than DRMAA:
- * {@code qsub} submits, {@code qstat -xml} reads every running and pending job at once, {@code
+ * {@code qsub} submits (with the control member's environment, {@code -V}, as {@code sbatch} does
+ * by default), {@code qstat -xml} reads every running and pending job at once, {@code
  * qacct} reads a job after its end, {@code qdel} cancels. (DRMAA's Java binding, {@code
  * libdrmaa1.0-java}, is a JNI library tied to one installation's {@code libdrmaa.so}, cannot read
  * jobs it did not submit in this session — after a control member restarts, every timeslot's job
@@ -107,7 +108,7 @@ public final class GridEngineBatchSystem implements BatchSystem {
           + ": its notify time (the warning before the end) is " + notify.toSeconds() + " s; ask for more");
     }
     Path script = BatchCommands.writeScript(scriptDir, job.name(), script(job));
-    List<String> qsub = new ArrayList<>(List.of("qsub", "-terse", "-notify", "-w", "e", "-N", job.name(), "-q", q,
+    List<String> qsub = new ArrayList<>(List.of("qsub", "-terse", "-notify", "-w", "e", "-V", "-N", job.name(), "-q", q,
         "-l", "h_rt=" + hrt, "-j", "y", "-o", scriptDir.resolve(job.name() + ".out").toString(), "-S", "/bin/bash"));
     if (!parallelEnvironment.isEmpty()) qsub.addAll(List.of("-pe", parallelEnvironment, String.valueOf(job.request().cores())));
     if (!memoryComplex.isEmpty()) qsub.addAll(List.of("-l", memoryComplex + "=" + job.request().memoryMiB() + "M"));

@@ -119,7 +119,7 @@ class FerrySlurmIT {
       // the job's end is moved close (its walltime really ends it, within ~2 minutes of its start),
       // and the batch system's warning signal comes at once rather than at end - lead
       String job = cluster.timeslot(from).facts().jobId();
-      BatchCluster.run("scontrol", "update", "JobId=" + job, "TimeLimit=2");
+      slurm.moveEnd(job, Duration.ofMinutes(2));
       slurm.warn(job);
       VmState after = cluster.await("hop " + hop + " of " + vmId, Duration.ofSeconds(90), () -> cluster.vm(vmId),
           s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(from));
