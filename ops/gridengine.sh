@@ -14,7 +14,7 @@ HOST=$(hostname)
 SPOOL=/var/spool/gridengine
 QMASTER_PID=$SPOOL/qmaster/qmaster.pid
 # the execd spools under the name the host resolves to ("localhost" here, see host_aliases)
-execd_pid() { ls "$SPOOL"/execd/*/execd.pid 2>/dev/null | head -1; }
+execd_pid() { ls "$SPOOL"/execd/*/execd.pid 2>/dev/null | head -1 || true; }
 WORK=$FERRY_STATE/gridengine
 
 usage() {
