@@ -28,9 +28,11 @@ public final class GuestConsole {
   public static List<Count> counts(Path console) {
     List<Count> counts = new ArrayList<>();
     try {
-      List<String> lines = new ArrayList<>(List.of(Files.readString(console).split("\n", -1)));
-      lines.remove(lines.size() - 1); // after the last newline: empty, or a line not yet finished
-      for (String line : lines) {
+      String text = Files.readString(console, java.nio.charset.StandardCharsets.ISO_8859_1); // never malformed
+      // up to the last line break (the serial console ends lines with \r\n): what follows it is
+      // a line not yet finished
+      int end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+      for (String line : text.substring(0, end + 1).lines().toList()) {
         Matcher m = COUNT.matcher(line);
         if (m.find() && line.endsWith(m.group())) counts.add(new Count(Long.parseLong(m.group(1)), m.group(2)));
       }
