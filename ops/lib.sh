@@ -40,6 +40,23 @@ ensure_java_and_maven() {
 
 # ensure_chaos_tools: what the fault campaign's rig needs (ops/chaos, and its smoke ChaosIT inside
 # ops/test): socat for the proxies that partition an agent, ip for the rig's addresses.
+# promtool (Prometheus' own checker of a scrape, for the metrics tests) from Debian's prometheus
+# package, unpacked into $FERRY_STATE/bin: installing the package would also start a Prometheus
+# server. Prints the binary's path.
+ensure_promtool() {
+  if command -v promtool >/dev/null; then command -v promtool; return 0; fi
+  local bin=$FERRY_STATE/bin/promtool
+  if [ ! -x "$bin" ]; then
+    say "fetching promtool from Debian's prometheus package into $FERRY_STATE/bin" >&2
+    local tmp; tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) || { apt-get update -qq && (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); } \
+      || die "cannot download Debian's prometheus package (for promtool)"
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x" && mkdir -p "$FERRY_STATE/bin" && cp "$tmp/x/usr/bin/promtool" "$bin"
+    rm -rf "$tmp"
+  fi
+  echo "$bin"
+}
+
 ensure_chaos_tools() {
   local missing=()
   command -v socat >/dev/null || missing+=(socat)

@@ -141,7 +141,10 @@ public final class ControlPlane {
       Timeslot.init(system, role, clock, batch);
       Node.init(system, role, clock);
       io.ferry.controlplane.entity.Policy.init(system, role, clock);
-      Catalog catalog = Catalog.follow(system);
+      boolean publicMetrics = config.getBoolean("ferry.metrics.public");
+      io.ferry.controlplane.metrics.ControlMetrics metrics = new io.ferry.controlplane.metrics.ControlMetrics();
+      Catalog catalog = Catalog.follow(system, metrics::event);
+      metrics.gauges(io.ferry.controlplane.metrics.ControlMetrics.Source.of(catalog), !publicMetrics);
       new io.ferry.journal.NodeFences(system).createTable().whenComplete(Entities.logFailure(context.getLog(),
           "creating the fence-order table (node watcher writes create it otherwise)"));
       ClusterSingleton.get(system).init(SingletonActor.of(NodeWatcher.create(catalog, Entities.of(system)), "node-watcher")
@@ -154,7 +157,7 @@ public final class ControlPlane {
             .withSettings(ClusterSingletonSettings.create(system).withRole(role)));
       }
       if (config.getBoolean("ferry.api.enabled")) {
-        CompletionStage<ServerBinding> binding = HttpApi.start(system, Entities.of(system), catalog);
+        CompletionStage<ServerBinding> binding = HttpApi.start(system, Entities.of(system), catalog, metrics);
         binding.thenAccept(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(3), system));
         bindingOf(system).complete(binding);
         system.getWhenTerminated().thenRun(() -> API_BINDINGS.remove(system));

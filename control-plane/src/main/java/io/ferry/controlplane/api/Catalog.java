@@ -45,9 +45,24 @@ public final class Catalog {
   private final Map<String, io.ferry.journal.Cause> lastSuspendCause = new ConcurrentHashMap<>();
   private final io.ferry.controlplane.timeslots.MigrationRates rates = new io.ferry.controlplane.timeslots.MigrationRates();
 
+  /** Told of each event that advanced its entity's fold: each journaled event once. */
+  private final java.util.function.Consumer<Object> folded;
+
+  private Catalog(java.util.function.Consumer<Object> folded) {
+    this.folded = folded;
+  }
+
   /** Starts following the journal (live, restarting the streams if they fail). */
   public static Catalog follow(ActorSystem<?> system) {
-    Catalog catalog = new Catalog();
+    return follow(system, e -> {});
+  }
+
+  /**
+   * Starts following the journal and tells {@code folded} of each event once, as it is folded
+   * (an event the tag query delivers again after a restart of its stream is not told twice).
+   */
+  public static Catalog follow(ActorSystem<?> system, java.util.function.Consumer<Object> folded) {
+    Catalog catalog = new Catalog(folded);
     CassandraReadJournal journal = PersistenceQuery.get(Adapter.toClassic(system))
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
     RestartSettings restart = RestartSettings.create(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(10), 0.2);
@@ -113,22 +128,34 @@ public final class Catalog {
       }
       if (e.event() instanceof VmEvent.VmMigrated m) lastMigration.put(id, m.stats());
       if (e.event() instanceof VmEvent.VmSuspendStarted s) lastSuspendCause.put(id, s.cause());
-      if (e.event() instanceof VmEvent v) fold(vms, id, e.sequenceNr(), VmState.Empty.of(id), s -> VmState.LIFECYCLE.apply(s, v));
-      else if (e.event() instanceof TimeslotEvent t) fold(timeslots, id, e.sequenceNr(), TimeslotState.Empty.of(id), s -> TimeslotState.LIFECYCLE.apply(s, t));
-      else if (e.event() instanceof io.ferry.journal.policy.PolicyEvent p) fold(policies, id, e.sequenceNr(),
+      boolean advanced = false;
+      if (e.event() instanceof VmEvent v) advanced = fold(vms, id, e.sequenceNr(), VmState.Empty.of(id), s -> VmState.LIFECYCLE.apply(s, v));
+      else if (e.event() instanceof TimeslotEvent t) advanced = fold(timeslots, id, e.sequenceNr(), TimeslotState.Empty.of(id), s -> TimeslotState.LIFECYCLE.apply(s, t));
+      else if (e.event() instanceof io.ferry.journal.policy.PolicyEvent p) advanced = fold(policies, id, e.sequenceNr(),
           io.ferry.journal.policy.PolicyState.Empty.of(id), s -> io.ferry.journal.policy.PolicyState.LIFECYCLE.apply(s, p));
-      else if (e.event() instanceof NodeEvent n) fold(nodes, id, e.sequenceNr(), NodeState.Empty.of(id), s -> NodeState.LIFECYCLE.apply(s, n));
+      else if (e.event() instanceof NodeEvent n) advanced = fold(nodes, id, e.sequenceNr(), NodeState.Empty.of(id), s -> NodeState.LIFECYCLE.apply(s, n));
+      if (advanced) folded.accept(e.event());
     } catch (RuntimeException ex) {
       log.error("catalog cannot fold {} #{}: {}", e.persistenceId(), e.sequenceNr(), ex.getMessage());
     }
   }
 
-  private static <S> void fold(Map<String, Entry<S>> map, String id, long seq, S empty, java.util.function.UnaryOperator<S> next) {
+  /** Folds the entity's event {@code seq} into its state; whether it advanced (not a repeat or a gap). */
+  private static <S> boolean fold(Map<String, Entry<S>> map, String id, long seq, S empty, java.util.function.UnaryOperator<S> next) {
+    boolean[] advanced = {false};
     map.compute(id, (k, entry) -> {
-      if (seq == 1) return new Entry<>(next.apply(empty), 1);
-      if (entry != null && entry.sequenceNr() == seq - 1) return new Entry<>(next.apply(entry.state()), seq);
+      // the first event, unless it was folded already (an entity the API created is shown at 0 before it)
+      if (seq == 1 && (entry == null || entry.sequenceNr() == 0)) {
+        advanced[0] = true;
+        return new Entry<>(next.apply(empty), 1);
+      }
+      if (entry != null && entry.sequenceNr() == seq - 1 && seq > 1) {
+        advanced[0] = true;
+        return new Entry<>(next.apply(entry.state()), seq);
+      }
       return entry; // a repeat, or a gap the tag query will fill
     });
+    return advanced[0];
   }
 
   /** QEMU's figures of the VM's last live migration, or {@code null}. */

@@ -38,10 +38,14 @@ public final class HttpApi extends ApiSupport {
   private final PolicyApi policies;
   private final EventStream events;
   private final Duration heartbeat;
+  private final io.ferry.controlplane.metrics.ControlMetrics metrics;
+  private final boolean publicMetrics;
 
   private HttpApi(ActorSystem<?> system, Users users, Entities entities, Catalog catalog, Duration askTimeout,
-      Duration heartbeat, Duration auditGrace, String defaultBackend) {
+      Duration heartbeat, Duration auditGrace, String defaultBackend, io.ferry.controlplane.metrics.ControlMetrics metrics) {
     super(users, askTimeout);
+    this.metrics = metrics;
+    this.publicMetrics = system.settings().config().getBoolean("ferry.metrics.public");
     this.vms = new VmApi(system, users, entities, catalog, askTimeout);
     this.infra = new InfraApi(users, entities, catalog, askTimeout, defaultBackend);
     this.audit = new AuditApi(system, users, askTimeout, auditGrace);
@@ -55,12 +59,13 @@ public final class HttpApi extends ApiSupport {
   }
 
   /** Starts the API as {@code ferry.api} configures it. */
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Entities entities, Catalog catalog) {
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Entities entities, Catalog catalog,
+      io.ferry.controlplane.metrics.ControlMetrics metrics) {
     var c = system.settings().config().getConfig("ferry.api");
     Users users = new Users(Path.of(c.getString("users-file")));
     HttpApi api = new HttpApi(system, users, entities, catalog,
         system.settings().config().getDuration("ferry.control.ask-timeout"), c.getDuration("heartbeat-interval"),
-        c.getDuration("audit-grace"), c.getString("default-backend"));
+        c.getDuration("audit-grace"), c.getString("default-backend"), metrics);
     return Http.get(system).newServerAt(c.getString("host"), c.getInt("port")).bind(api.route());
   }
 
@@ -73,7 +78,8 @@ public final class HttpApi extends ApiSupport {
             : problem(response.status().intValue(), response.status().reason(), response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s
                 ? s.getData().utf8String() : response.status().defaultMessage()));
     ExceptionHandler exceptions = ExceptionHandler.newBuilder().matchAny(e -> complete(problemFor(e))).build();
-    return handleExceptions(exceptions, () -> handleRejections(rejections, () -> pathPrefix("v1", () -> concat(
+    return handleExceptions(exceptions, () -> handleRejections(rejections, () -> concat(path("metrics", () -> get(this::metricsRoute)),
+        pathPrefix("v1", () -> concat(
         path("health", () -> get(() -> complete(json(200, Map.of("status", "ok"))))),
         authenticated(user -> concat(
             path("whoami", () -> get(() -> complete(json(200, Map.of("user", user.name(), "admin", user.admin()))))),
@@ -81,7 +87,19 @@ public final class HttpApi extends ApiSupport {
             infra.route(user),
             audit.route(user),
             policies.route(user),
-            path("events", () -> get(() -> eventRoute(user)))))))));
+            path("events", () -> get(() -> eventRoute(user))))))))));
+  }
+
+  /**
+   * {@code /metrics} in Prometheus' text format: for an admin's token, or for anyone where the site
+   * set {@code ferry.metrics.public} (its scrape then holds no per-owner series).
+   */
+  private Route metricsRoute() {
+    Route scrape = extractRequest(request -> complete(HttpResponse.create().withEntity(HttpEntities.create(
+        ContentTypes.parse(io.ferry.nodeagent.metrics.Metrics.CONTENT_TYPE), metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8)))));
+    if (publicMetrics) return scrape;
+    return authenticated(user -> user.admin() ? scrape : complete(problem(403, "forbidden",
+        "/metrics holds every user's figures: it needs an admin's token (or ferry.metrics.public = on, which drops the per-owner series)")));
   }
 
   private Route eventRoute(Users.User user) {

@@ -59,12 +59,14 @@ final class QemuCluster implements AutoCloseable {
   private final Config controlOverrides;
 
   final String userToken;
+  final String adminToken;
   final String apiUrl;
 
   QemuCluster() throws IOException {
     TestImages.dir();
     root = Files.createTempDirectory(Path.of("/tmp"), "fe");
     userToken = io.ferry.controlplane.api.Users.addUser(root.resolve("users.json"), "alice", false);
+    adminToken = io.ferry.controlplane.api.Users.addUser(root.resolve("users.json"), "admin", true);
     Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferry.controlplane.entity.Vm;
+import io.ferry.controlplane.metrics.Scrapes;
 import io.ferry.journal.Cause;
 import io.ferry.journal.agent.MigrationProgress;
 import io.ferry.journal.agent.MigrationSettings;
@@ -182,6 +183,57 @@ class VmOnQemuIT {
     List<Integer> percents = lines.stream().filter(l -> l.path("type").asText().equals("progress")).map(l -> l.path("percent").asInt()).toList();
     assertTrue(!percents.isEmpty() && percents.get(percents.size() - 1) == 100, "progress " + percents);
     QemuCluster.assertContinued(before, cluster.handle(b, vm));
+    stopAndAwait(vm);
+  }
+
+  /**
+   * The control member's and the agents' /metrics pass promtool, and one real migration moves the
+   * migration counter and histograms by one (the counters are read back from the journal, so the
+   * probe waits out the catalog's tag-query delay).
+   */
+  @Test
+  void metricsPassPromtoolAndAMigrationMovesTheCountersAndHistogramsByOne() throws Exception {
+    String url = cluster.apiUrl + "/metrics";
+    assertEquals(403, Scrapes.get(url, cluster.userToken).statusCode(), "a user's token may not read every user's figures");
+    assertEquals(401, Scrapes.get(url, null).statusCode());
+    String before = Scrapes.get(url, cluster.adminToken).body();
+    Scrapes.promtool(before, "the control member");
+    String ok = "ferry_migrations_total{cause=\"user\",outcome=\"succeeded\"}";
+    double migrated = Scrapes.value(before, ok);
+
+    String vm = cluster.createRunning("metrics", a, Flavour.TINY, "tiny");
+    cluster.awaitVm(vm, runningOn(a));
+    VmHandle source = cluster.handle(a, vm);
+    TestImages.awaitCounting(QemuCluster.console(source), 3);
+    cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(b), MigrationSettings.DEFAULT, null, Cause.user("alice"), r))
+        .toCompletableFuture().join();
+    cluster.awaitVm(vm, runningOn(b));
+    QemuCluster.assertContinued(source, cluster.handle(b, vm));
+
+    String after = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (System.nanoTime() < deadline) {
+      after = Scrapes.get(url, cluster.adminToken).body();
+      if (Scrapes.value(after, ok) > migrated) break;
+      Thread.sleep(200);
+    }
+    assertEquals(migrated + 1, Scrapes.value(after, ok), "one more migration by a user, succeeded");
+    for (String histogram : List.of("ferry_migration_duration_seconds_count", "ferry_migration_downtime_seconds_count",
+        "ferry_migration_transferred_bytes_count")) {
+      assertEquals(Scrapes.value(before, histogram) + 1, Scrapes.value(after, histogram), histogram);
+    }
+    assertTrue(Scrapes.value(after, "ferry_owner_vms{owner=\"alice\",stage=\"Running\"}") >= 1, "the admin sees per-owner figures");
+    Scrapes.promtool(after, "the control member after a migration");
+
+    for (String node : List.of(a, b)) {
+      String address = java.nio.file.Files.readString(cluster.stateDir(node).resolve("metrics.address")).trim();
+      String agent = Scrapes.get("http://" + address + "/metrics", null).body();
+      Scrapes.promtool(agent, "the agent of " + node);
+      assertEquals(1, Scrapes.value(agent, "ferry_agent_member_up"), node);
+      assertEquals(1, Scrapes.value(agent, "ferry_agent_info{node=\"" + node + "\"}"), node);
+      assertEquals(0, Scrapes.value(agent, "ferry_agent_fenced"), node);
+      assertTrue(!agent.contains(vm) && !agent.contains("alice"), "an agent's open endpoint names no VM or user");
+    }
     stopAndAwait(vm);
   }
 

@@ -100,6 +100,16 @@ public final class FenceLease implements AutoCloseable {
     return Math.max(0, (System.nanoTime() - (validUntil - fenceAfter.toNanos())) / 1_000_000);
   }
 
+  /** How long until the lease runs out (0 once it has), for people and metrics. */
+  long millisRemaining() {
+    return Math.max(0, (validUntil - System.nanoTime()) / 1_000_000);
+  }
+
+  /** Whether a control member was reachable at the last look. */
+  boolean attached() {
+    return attached;
+  }
+
   /** Whether a control member is reachable: while one is, the lease running out is no reason to fence. */
   void attached(boolean reachable) {
     this.attached = reachable;

@@ -94,10 +94,11 @@ public final class NodeAgent {
   public static int run(Config config, java.util.function.Consumer<ActorSystem<Void>> started) {
     Config withRoles = withPluginRoles(config, plugins());
     try (FenceLease lease = new FenceLease(fenceAfter(withRoles));
-         FenceReader reader = FenceReader.start(withRoles, AgentSettings.from(withRoles).nodeId(), lease)) {
+         FenceReader reader = FenceReader.start(withRoles, AgentSettings.from(withRoles).nodeId(), lease);
+         AgentMetrics metrics = AgentMetrics.start(withRoles, AgentSettings.from(withRoles), lease)) {
       while (true) {
         if (lease.fenced()) return 4; // between two members (an order read meanwhile): the QEMUs are killed already
-        ActorSystem<Void> system = start(config, lease);
+        ActorSystem<Void> system = start(config, lease, metrics);
         started.accept(system);
         system.getWhenTerminated().toCompletableFuture().join();
         var reason = CoordinatedShutdown.get(system).getShutdownReason();
@@ -171,16 +172,18 @@ public final class NodeAgent {
     Config withRoles = withPluginRoles(given, plugins());
     FenceLease lease = new FenceLease(fenceAfter(withRoles));
     FenceReader reader = FenceReader.start(withRoles, AgentSettings.from(withRoles).nodeId(), lease);
-    ActorSystem<Void> system = start(given, lease);
+    AgentMetrics metrics = AgentMetrics.start(withRoles, AgentSettings.from(withRoles), lease);
+    ActorSystem<Void> system = start(given, lease, metrics);
     system.getWhenTerminated().thenRun(() -> {
+      metrics.close();
       reader.close();
       lease.close();
     });
     return system;
   }
 
-  /** Starts one incarnation of the agent under {@code lease}. */
-  static ActorSystem<Void> start(Config given, FenceLease lease) {
+  /** Starts one incarnation of the agent under {@code lease}, its figures going to {@code metrics}. */
+  static ActorSystem<Void> start(Config given, FenceLease lease, AgentMetrics metrics) {
     List<AgentMemberPlugin> plugins = plugins();
     Config config = withPluginRoles(given, plugins);
     AgentSettings settings = AgentSettings.from(config);
@@ -216,6 +219,7 @@ public final class NodeAgent {
       CoordinatedShutdown.get(system).run(new Fencing.FencedReason());
     });
     fenceOnDowning(system, agent, lease, handles);
+    metrics.attach(system, driver);
     system.getWhenTerminated().thenRun(() -> {
       driver.detachAll();
       pool.shutdownNow();

@@ -84,6 +84,19 @@ public interface HypervisorDriver {
   }
 
   /**
+   * A live migration out of this node, as QEMU's last {@code query-migrate} put it: what was sent,
+   * what is left (it grows while the guest dirties memory faster than the link sends), how fast
+   * the guest dirties memory and how fast the link sends.
+   */
+  record InFlight(String vmId, long transferredBytes, long remainingBytes, double dirtyBytesPerSecond,
+      double transferBytesPerSecond) {}
+
+  /** The live migrations out of this node now in flight; none for a driver that does not follow them. */
+  default java.util.List<InFlight> migrationsInFlight() {
+    return java.util.List.of();
+  }
+
+  /**
    * Lets go of every VM without stopping it (closes control connections), as an agent that exits
    * while its VMs must live on; a later driver re-attaches with the saved handles.
    */

@@ -250,6 +250,11 @@ public final class QemuDriver implements HypervisorDriver {
   }
 
   @Override
+  public List<InFlight> migrationsInFlight() {
+    return live.values().stream().map(v -> v.migration).filter(java.util.Objects::nonNull).toList();
+  }
+
+  @Override
   public void cancelMigration(VmHandle source) {
     vm(source).cancelRequested = true;
   }

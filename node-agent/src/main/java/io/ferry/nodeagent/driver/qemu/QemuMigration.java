@@ -3,6 +3,7 @@ package io.ferry.nodeagent.driver.qemu;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferry.nodeagent.driver.MigrationOutcome;
 import io.ferry.nodeagent.driver.MigrationParams;
+import io.ferry.nodeagent.driver.HypervisorDriver;
 import io.ferry.nodeagent.driver.ProgressTracker;
 import io.ferry.nodeagent.qmp.QmpException;
 import java.time.Duration;
@@ -60,6 +61,14 @@ final class QemuMigration {
 
   /** Polls query-migrate until the migration ends, applying the deadline. */
   static MigrationOutcome follow(QemuVm vm, MigrationParams params, ProgressTracker progress, String what) {
+    try {
+      return poll(vm, params, progress, what);
+    } finally {
+      vm.migration = null;
+    }
+  }
+
+  private static MigrationOutcome poll(QemuVm vm, MigrationParams params, ProgressTracker progress, String what) {
     long start = System.nanoTime();
     long deadline = start + params.deadline().toNanos();
     boolean postCopyStarted = false;
@@ -98,6 +107,9 @@ final class QemuMigration {
           return MigrationOutcome.failed(cancelReason != null ? cancelReason : what + " was cancelled");
         default:
           progress.update(transferred, ram.path("remaining").asLong());
+          // dirty-pages-rate is in pages/s, mbps in 10^6 bit/s (QEMU's query-migrate)
+          vm.migration = new HypervisorDriver.InFlight(vm.handle.vmId(), transferred, ram.path("remaining").asLong(),
+              ram.path("dirty-pages-rate").asDouble() * ram.path("page-size").asDouble(4096), ram.path("mbps").asDouble() * 1e6 / 8);
       }
       if (cancelReason == null && vm.cancelRequested) {
         cancelReason = what + " was cancelled on request";

@@ -18,6 +18,8 @@ final class QemuVm {
   volatile boolean cancelRequested;
   /** Set before the driver itself ends the process, so that its exit is known to be deliberate. */
   volatile boolean stopping;
+  /** The live migration out of this VM now in flight, or {@code null}. */
+  volatile io.ferry.nodeagent.driver.HypervisorDriver.InFlight migration;
   /** The reason of QEMU's last {@code SHUTDOWN} event, if one arrived. */
   volatile String shutdownReason;
 
