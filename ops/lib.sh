@@ -57,6 +57,14 @@ ensure_promtool() {
   echo "$bin"
 }
 
+# Debian's Chromium and its driver, for the browser test of the timeline page (/ui).
+ensure_browser() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  install_packages "${missing[@]}"
+}
+
 ensure_chaos_tools() {
   local missing=()
   command -v socat >/dev/null || missing+=(socat)

@@ -151,7 +151,7 @@ public final class ControlPlane {
           .withSettings(ClusterSingletonSettings.create(system).withRole(role)));
       if (batch != null) {
         system.getWhenTerminated().thenRun(batch::close);
-        Evacuation evacuation = new Evacuation(catalog, Entities.of(system), clock, batch.warningLead(), config);
+        Evacuation evacuation = new Evacuation(catalog, Entities.of(system), clock, batch.warningLead(), config, metrics.policyRuns());
         ClusterSingleton.get(system).init(SingletonActor.of(TimeslotKeeper.create(catalog, Entities.of(system), batch,
             evacuation, clock, config.getDuration("ferry.timeslots.tick")), "timeslot-keeper")
             .withSettings(ClusterSingletonSettings.create(system).withRole(role)));

@@ -56,7 +56,16 @@ public final class EventStream {
   private final Catalog catalog;
   private final Entities entities;
 
+  private final io.ferry.controlplane.metrics.ControlMetrics.Subscribers subscribers;
+
   public EventStream(ActorSystem<?> system, Catalog catalog, Entities entities) {
+    this(system, catalog, entities, io.ferry.controlplane.metrics.ControlMetrics.Subscribers.NONE);
+  }
+
+  /** As above, telling {@code subscribers} of each subscription and of each live event's delivery lag. */
+  public EventStream(ActorSystem<?> system, Catalog catalog, Entities entities,
+      io.ferry.controlplane.metrics.ControlMetrics.Subscribers subscribers) {
+    this.subscribers = subscribers;
     this.journal = PersistenceQuery.get(Adapter.toClassic(system))
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
     this.catalog = catalog;
@@ -70,6 +79,7 @@ public final class EventStream {
    */
   public Source<Envelope, NotUsed> subscribe(Users.User user, Filter filter, String since) {
     Map<String, String> start = decode(since);
+    Instant subscribed = Instant.now();
     Set<String> types = filter.entityTypes() == null || filter.entityTypes().isEmpty() ? Tags.ALL : filter.entityTypes();
     Source<Pair<String, EventEnvelope>, NotUsed> merged = null;
     for (String tag : List.of(Tags.VM, Tags.TIMESLOT, Tags.NODE)) {
@@ -89,7 +99,18 @@ public final class EventStream {
         .filter(e -> user.admin() || (e.owner() != null && e.owner().equals(user.name())))
         .filter(e -> filter.entityId() == null || filter.entityId().equals(e.entityId())
             || (e.entityType().equals(Tags.VM) && VmIds.qualified(user, filter.entityId()).equals(e.entityId())))
-        .filter(e -> filter.eventTypes() == null || filter.eventTypes().isEmpty() || filter.eventTypes().contains(e.eventType()));
+        .filter(e -> filter.eventTypes() == null || filter.eventTypes().isEmpty() || filter.eventTypes().contains(e.eventType()))
+        .watchTermination((mat, done) -> {
+          subscribers.opened();
+          done.whenComplete((d, x) -> subscribers.closed());
+          return mat;
+        })
+        .map(e -> {
+          // the lag of events that happened while subscribed (not of the history it replays first):
+          // from the entity's journaling to here
+          if (e.time().isAfter(subscribed)) subscribers.delivered(java.time.Duration.between(e.time(), Instant.now()));
+          return e;
+        });
   }
 
   private CompletionStage<String> owner(String tag, EventEnvelope e) {

@@ -54,7 +54,7 @@ public final class HttpApi extends ApiSupport {
         io.ferry.controlplane.PolicyLimits.of(system.settings().config()));
     system.getWhenTerminated().thenRun(engine::close);
     this.policies = new PolicyApi(users, entities, catalog, askTimeout, engine);
-    this.events = new EventStream(system, catalog, entities);
+    this.events = new EventStream(system, catalog, entities, metrics.subscribers());
     this.heartbeat = heartbeat;
   }
 
@@ -79,6 +79,7 @@ public final class HttpApi extends ApiSupport {
                 ? s.getData().utf8String() : response.status().defaultMessage()));
     ExceptionHandler exceptions = ExceptionHandler.newBuilder().matchAny(e -> complete(problemFor(e))).build();
     return handleExceptions(exceptions, () -> handleRejections(rejections, () -> concat(path("metrics", () -> get(this::metricsRoute)),
+        pathPrefix("ui", () -> get(this::uiRoute)),
         pathPrefix("v1", () -> concat(
         path("health", () -> get(() -> complete(json(200, Map.of("status", "ok"))))),
         authenticated(user -> concat(
@@ -88,6 +89,20 @@ public final class HttpApi extends ApiSupport {
             audit.route(user),
             policies.route(user),
             path("events", () -> get(() -> eventRoute(user))))))))));
+  }
+
+  private static final String UI = "io/ferry/controlplane/ui";
+
+  /**
+   * The timeline page ({@code /ui}): static files with no data in them, so no token is needed to
+   * load them; the page asks for the user's token and reads everything through {@code /v1} with it.
+   * Scripts only from this origin, none inline.
+   */
+  private Route uiRoute() {
+    return respondWithHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Content-Security-Policy",
+        "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'"), () -> concat(
+        pathEndOrSingleSlash(() -> getFromResource(UI + "/index.html")),
+        getFromResourceDirectory(UI)));
   }
 
   /**

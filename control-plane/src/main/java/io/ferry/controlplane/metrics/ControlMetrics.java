@@ -46,8 +46,15 @@ public final class ControlMetrics {
   /** The cause of each VM's move in flight (started, not yet ended), by VM id. */
   private final Map<String, String> moving = new ConcurrentHashMap<>();
 
+  private final Histogram streamLag;
+
   /** The counters and histograms, at zero until the catalog feeds them events. */
   public ControlMetrics() {
+    GaugeWithCallback.builder().name("ferry_event_stream_subscribers").help("Subscriptions to the event stream open on this member")
+        .callback(cb -> cb.call(subscribed.get())).register(registry);
+    streamLag = Histogram.builder().name("ferry_event_stream_lag_seconds")
+        .help("From an event's journaling to its delivery to a subscriber on this member (events that happened while subscribed)")
+        .classicOnly().classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
     migrations = outcomes("ferry_migrations_total", "Live migrations ended, by outcome and by what caused them");
     suspends = outcomes("ferry_suspends_total", "Suspends to disk ended, by outcome and by what caused them");
     resumes = Counter.builder().name("ferry_resumes_total").help("Resumes from disk ended, by outcome")
@@ -75,6 +82,25 @@ public final class ControlMetrics {
    * {@code perOwner} (the endpoint is behind an admin token).
    */
   public ControlMetrics gauges(Source catalog, boolean perOwner) {
+    List<String> owner = perOwner ? List.of("owner") : List.of();
+    Counter runs = Counter.builder().name("ferry_policy_runs_total")
+        .help("Runs of users' policy scripts, by outcome (decided, unhandled: no handler for the event, failed: threw or ran past a limit)")
+        .labelNames(concat(owner, "outcome")).register(registry);
+    Histogram runSeconds = Histogram.builder().name("ferry_policy_run_duration_seconds")
+        .help("How long each run of a user's policy script took").classicOnly()
+        .classicUpperBounds(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5).labelNames(owner.toArray(String[]::new)).register(registry);
+    if (!perOwner) {
+      for (String outcome : List.of("decided", "unhandled", "failed")) runs.initLabelValues(outcome);
+    }
+    policyRuns = (who, outcome, seconds) -> {
+      if (perOwner) {
+        runs.labelValues(who, outcome).inc();
+        runSeconds.labelValues(who).observe(seconds);
+      } else {
+        runs.labelValues(outcome).inc();
+        runSeconds.observe(seconds);
+      }
+    };
     byStage("ferry_vms", "VMs by stage (deleted ones not counted)", catalog::vms, VmState::stage, s -> !(s instanceof VmState.Deleted));
     byStage("ferry_timeslots", "Timeslots by stage", catalog::timeslots, TimeslotState::stage, s -> true);
     byStage("ferry_nodes", "Nodes by stage", catalog::nodes, NodeState::stage, s -> true);
@@ -89,6 +115,65 @@ public final class ControlMetrics {
           }).register(registry);
     }
     return this;
+  }
+
+  /** Told of each run of a user's policy script (by the timeslot keeper, on the member that runs it). */
+  @FunctionalInterface
+  public interface PolicyRuns {
+    /**
+     * @param outcome "decided" (a handler ran), "unhandled" (the script has no handler for the event) or "failed"
+     */
+    void ran(String owner, String outcome, double seconds);
+
+    PolicyRuns NONE = (owner, outcome, seconds) -> {};
+  }
+
+  private volatile PolicyRuns policyRuns = PolicyRuns.NONE;
+
+  /**
+   * Where the keeper reports policy runs: {@code ferry_policy_runs_total} and {@code
+   * ferry_policy_run_duration_seconds}, by owner while the endpoint needs an admin's token. Only
+   * the member that runs the timeslot keeper (a cluster singleton) has runs to count.
+   */
+  public PolicyRuns policyRuns() {
+    return policyRuns;
+  }
+
+  /** Told of the event stream's subscriptions and of each live event's delivery. */
+  public interface Subscribers {
+    void opened();
+
+    void closed();
+
+    /** An event that happened while the subscription was open reached it {@code lag} after it was journaled. */
+    void delivered(java.time.Duration lag);
+
+    Subscribers NONE = new Subscribers() {
+      public void opened() {}
+
+      public void closed() {}
+
+      public void delivered(java.time.Duration lag) {}
+    };
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger subscribed = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Where the event stream reports: {@code ferry_event_stream_subscribers} and {@code ferry_event_stream_lag_seconds}. */
+  public Subscribers subscribers() {
+    return new Subscribers() {
+      public void opened() {
+        subscribed.incrementAndGet();
+      }
+
+      public void closed() {
+        subscribed.decrementAndGet();
+      }
+
+      public void delivered(java.time.Duration lag) {
+        streamLag.observe(Math.max(0, lag.toNanos()) / 1e9);
+      }
+    };
   }
 
   /** What the control metrics read from the catalog (the catalog itself, or a fixed set in tests). */
@@ -114,6 +199,12 @@ public final class ControlMetrics {
         }
       };
     }
+  }
+
+  private static String[] concat(List<String> first, String last) {
+    List<String> all = new java.util.ArrayList<>(first);
+    all.add(last);
+    return all.toArray(String[]::new);
   }
 
   private Counter outcomes(String name, String help) {

@@ -77,6 +77,12 @@ public final class Evacuation {
   private static final Duration DECLARING = Duration.ofSeconds(10);
 
   public Evacuation(Catalog catalog, Entities entities, Clock clock, Duration warningLead, Config config) {
+    this(catalog, entities, clock, warningLead, config, io.ferry.controlplane.metrics.ControlMetrics.PolicyRuns.NONE);
+  }
+
+  /** As above, telling {@code policyRuns} of every policy script it runs. */
+  public Evacuation(Catalog catalog, Entities entities, Clock clock, Duration warningLead, Config config,
+      io.ferry.controlplane.metrics.ControlMetrics.PolicyRuns policyRuns) {
     this.catalog = catalog;
     this.entities = entities;
     this.clock = clock;
@@ -89,7 +95,7 @@ public final class Evacuation {
     }
     this.restartFromImage = restart.equals("last-image");
     io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(io.ferry.controlplane.PolicyLimits.of(config));
-    this.policies = new PolicyRunner(catalog, entities, engine, this::applyPolicyAction);
+    this.policies = new PolicyRunner(catalog, entities, engine, this::applyPolicyAction, policyRuns);
     this.defaultBackend = config.getString("ferry.api.default-backend");
   }
 

@@ -44,7 +44,11 @@ final class PolicyRunner {
   private final Map<String, String> lastStage = new HashMap<>();
   private boolean primed;
 
-  PolicyRunner(Catalog catalog, Entities entities, PolicyEngine engine, Actions actions) {
+  private final io.ferry.controlplane.metrics.ControlMetrics.PolicyRuns runs;
+
+  PolicyRunner(Catalog catalog, Entities entities, PolicyEngine engine, Actions actions,
+      io.ferry.controlplane.metrics.ControlMetrics.PolicyRuns runs) {
+    this.runs = runs;
     this.catalog = catalog;
     this.entities = entities;
     this.engine = engine;
@@ -104,7 +108,10 @@ final class PolicyRunner {
     for (PolicyState p : policies) {
       var f = p.facts();
       String name = f.policyId() + " v" + f.version();
+      long started = System.nanoTime();
       PolicyEngine.Outcome outcome = engine.run(f.name() + ".js", f.source(), type, event, viewJson);
+      runs.ran(owner, outcome instanceof PolicyEngine.Outcome.Failed ? "failed"
+          : ((PolicyEngine.Outcome.Decided) outcome).handlers() == 0 ? "unhandled" : "decided", (System.nanoTime() - started) / 1e9);
       if (outcome instanceof PolicyEngine.Outcome.Failed failed) {
         log.warn("policy {} failed on {}: {} (the built-in policy decides)", name, trigger, failed.reason());
         entities.policy(f.policyId(), r -> new Policy.RecordFailure(f.version(), trigger, failed.reason(), r)).whenComplete(Entities.logFailure(log, "journaling the failure of policy " + name));

@@ -127,6 +127,37 @@ class EventStreamIT {
     assertEquals("VmDeleted", second.get(second.size() - 1).path("eventType").asText());
   }
 
+  private double metric(String series) {
+    var r = io.ferry.controlplane.metrics.Scrapes.get(api.url + "/metrics", api.adminToken);
+    assertEquals(200, r.statusCode(), r.body());
+    return io.ferry.controlplane.metrics.Scrapes.value(r.body(), series);
+  }
+
+  /** Polls {@code series} until it reads {@code expected} or 15 s pass; returns the last value. */
+  private double awaitMetric(String series, double expected) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    double v = metric(series);
+    while (v != expected && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      v = metric(series);
+    }
+    return v;
+  }
+
+  @Test
+  void theMetricsCountOpenSubscriptionsAndTheLagOfEventsThatHappenWhileSubscribed() throws Exception {
+    double subscribers = metric("ferry_event_stream_subscribers");
+    double lags = metric("ferry_event_stream_lag_seconds_count");
+    InputStream in = open("?type=vm&format=ndjson&heartbeat=200", api.aliceToken, "application/x-ndjson");
+    assertEquals(subscribers + 1, awaitMetric("ferry_event_stream_subscribers", subscribers + 1), "the open subscription");
+    String id = vm(api.aliceToken);
+    List<JsonNode> got = read(in, g -> g.stream().anyMatch(e -> e.path("entityId").asText().equals(id)));
+    assertTrue(got.stream().anyMatch(e -> e.path("entityId").asText().equals(id)), "the new VM's event arrived");
+    assertTrue(metric("ferry_event_stream_lag_seconds_count") > lags, "its delivery lag was observed");
+    // read() closed the connection: the next heartbeat finds it gone
+    assertEquals(subscribers, awaitMetric("ferry_event_stream_subscribers", subscribers), "the closed subscription");
+  }
+
   @Test
   void serverSentEventsCarryTheOffsetAsTheirId() throws Exception {
     String id = vm(api.aliceToken);

@@ -114,11 +114,32 @@ class ControlMetricsTest {
     assertTrue(open.contains("jvm_memory_used_bytes"), "the JVM's metrics are there too");
   }
 
+  @Test
+  void policyRunsAreCountedAndTimedByOwnerOnlyBehindTheToken() {
+    ControlMetrics m = metrics(true);
+    m.policyRuns().ran("alice", "decided", 0.003);
+    m.policyRuns().ran("alice", "failed", 2.0);
+    m.policyRuns().ran("bob", "unhandled", 0.001);
+    String s = m.scrape();
+    assertEquals(1, value(s, "ferry_policy_runs_total{outcome=\"failed\",owner=\"alice\"}"));
+    assertEquals(1, value(s, "ferry_policy_runs_total{outcome=\"unhandled\",owner=\"bob\"}"));
+    assertEquals(2, value(s, "ferry_policy_run_duration_seconds_count{owner=\"alice\"}"));
+    ControlMetrics open = metrics(false);
+    open.policyRuns().ran("alice", "failed", 2.0);
+    String o = open.scrape();
+    assertEquals(1, value(o, "ferry_policy_runs_total{outcome=\"failed\"}"));
+    assertEquals(0, value(o, "ferry_policy_runs_total{outcome=\"decided\"}"));
+    assertEquals(1, value(o, "ferry_policy_run_duration_seconds_count"));
+    assertFalse(o.contains("alice"));
+  }
+
   /** docs/metrics.md lists exactly the ferry_* families a control member exports (not the agents'). */
   @Test
   void theMetricTableInTheDocsMatchesWhatIsExported() throws IOException {
     vms.add(new VmState.Running(facts("alice", "alice/a")));
-    Set<String> exported = families(metrics(true).scrape());
+    ControlMetrics m = metrics(true);
+    m.policyRuns().ran("alice", "decided", 0.003);
+    Set<String> exported = families(m.scrape());
     exported.removeIf(n -> !n.startsWith("ferry_"));
     Set<String> documented = documented(Path.of("../docs/metrics.md"));
     documented.removeIf(n -> n.startsWith("ferry_agent_"));

@@ -148,6 +148,17 @@ final class QemuCluster implements AutoCloseable {
     return s -> s instanceof VmState.Running && s.facts().placement().nodeId().equals(node);
   }
 
+  /** An Active timeslot {@code slot-<node>} of alice's on {@code node}, as the batch system would report it. */
+  String activeTimeslot(String node) {
+    String id = "slot-" + node;
+    java.time.Instant now = java.time.Instant.now();
+    entities.timeslot(id, r -> new io.ferry.controlplane.entity.Timeslot.RequestTimeslot("alice",
+        new io.ferry.journal.timeslot.TimeslotRequest(2, 2048, Duration.ofHours(1), ""), "local", Cause.user("alice"), r)).toCompletableFuture().join();
+    entities.timeslot(id, r -> new io.ferry.controlplane.entity.Timeslot.RecordSubmitted("1", r)).toCompletableFuture().join();
+    entities.timeslot(id, r -> new io.ferry.controlplane.entity.Timeslot.Activate(node, now, now.plusSeconds(3600), r)).toCompletableFuture().join();
+    return id;
+  }
+
   /** Creates a VM and places it on {@code node}; returns once it runs and its guest counts. */
   String createRunning(String name, String node, Flavour flavour, String image) {
     String vmId = io.ferry.controlplane.api.VmIds.of("alice", name + "-" + run);
