@@ -104,7 +104,10 @@ accounting_summary FALSE
 qsort_args         NONE
 EOF
   apply p "$GE_PE" "$WORK/pe"
-  # the queue from Grid Engine's template; its pe_list names PEs that do not exist
+  # the queue from Grid Engine's template; its pe_list names PEs that do not exist, and its
+  # load_thresholds (np_load_avg=1.75) put the queue in alarm and held every job while this 2-core
+  # machine's load was above 3.5 (a job waited 107 s during a test run): the slots stand for nodes,
+  # so the host's load says nothing about them
   qconf -sq > "$WORK/queue.template" 2>/dev/null || qconf -sq all.q > "$WORK/queue.template" 2>/dev/null || true
   awk -v q="$GE_QUEUE" -v h="$HOST" -v s=$((GE_NODES * GE_NODE_CPUS)) -v pe="$GE_PE" -v n="$GE_NOTIFY" '
     $1 == "qname" { print "qname " q; next }
@@ -113,6 +116,7 @@ EOF
     $1 == "pe_list" { print "pe_list " pe; next }
     $1 == "notify" { printf "notify 00:00:%02d\n", n; next }
     $1 == "shell_start_mode" { print "shell_start_mode unix_behavior"; next }
+    $1 == "load_thresholds" { print "load_thresholds NONE"; next }
     { print }' "$WORK/queue.template" > "$WORK/queue"
   grep -q '^qname' "$WORK/queue" || die "cannot read Grid Engine's queue template (qconf -sq)"
   apply q "$GE_QUEUE" "$WORK/queue"

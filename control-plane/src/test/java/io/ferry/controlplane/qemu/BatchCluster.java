@@ -193,4 +193,30 @@ final class BatchCluster implements AutoCloseable {
     ProcessHandle.allProcesses().filter(p -> QemuCensus.commandLine(p).contains(root.toString()))
         .forEach(ProcessHandle::destroyForcibly);
   }
+
+  /**
+   * A job ended under its VM without any warning ({@code kill} ends the job of the timeslot it is
+   * given): the timeslot ends, the journal records the VM lost with its job, and the VM cold-boots
+   * from its disk on another of the owner's timeslots, never running twice meanwhile.
+   */
+  void assertAKilledJobLosesItsVmWhichRestartsElsewhere(String owner, java.util.function.Consumer<TimeslotState> kill) {
+    TimeslotState a = active(requestTimeslot(owner, Duration.ofMinutes(5)));
+    active(requestTimeslot(owner, Duration.ofMinutes(5)));
+    String vmId = bootGuest(owner, a).vmId();
+    try (QemuCensus census = new QemuCensus(vmId)) {
+      kill.accept(a);
+      await("timeslot " + a.facts().timeslotId() + " ended", Duration.ofSeconds(60), () -> timeslot(a.facts().timeslotId()),
+          s -> s instanceof TimeslotState.Expired);
+      // restarted on the owner's active timeslot with the most time left: the second, or one the evacuation requested meanwhile
+      VmState restarted = await("VM " + vmId + " restarted on another timeslot", Duration.ofSeconds(90),
+          () -> vm(vmId), s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(a.facts().timeslotId()));
+      Path console = QemuCluster.console(handle(restarted.facts().placement().nodeId(), vmId));
+      TestImages.awaitCounting(console, 2);
+      org.junit.jupiter.api.Assertions.assertTrue(io.ferry.nodeagent.driver.qemu.GuestConsole.booted(console), "cold-booted from its disk");
+      census.assertNeverTwice();
+    }
+    org.junit.jupiter.api.Assertions.assertTrue(PersistenceQueryHelper.events(control, vmId).stream()
+        .anyMatch(io.ferry.journal.vm.VmEvent.VmLost.class::isInstance), "the journal records the VM as lost with its job");
+    stopVm(owner, vmId);
+  }
 }

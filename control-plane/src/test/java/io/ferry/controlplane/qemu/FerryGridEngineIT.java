@@ -110,26 +110,10 @@ class FerryGridEngineIT {
 
   @Test
   void aJobKilledBeforeItsWarningLosesItsVmWhichRestartsOnAnotherTimeslot() {
-    String owner = "gekilled" + cluster.run;
-    TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
-    TimeslotState b = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
-    String vmId = cluster.bootGuest(owner, a).vmId();
-    try (QemuCensus census = new QemuCensus(vmId)) {
-      // the job's own process is killed (as the OOM killer or an operator's kill -9 would): no
-      // warning; the job script's watchdog ends the agent and its QEMU with it
-      jobProcess(a.facts().jobId()).orElseThrow(() -> new AssertionError("no process of job " + a.facts().jobId())).destroyForcibly();
-      cluster.await("timeslot " + a.facts().timeslotId() + " ended", Duration.ofSeconds(60), () -> cluster.timeslot(a.facts().timeslotId()),
-          s -> s instanceof TimeslotState.Expired);
-      VmState restarted = cluster.await("VM " + vmId + " restarted on another timeslot", Duration.ofSeconds(90),
-          () -> cluster.vm(vmId), s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(a.facts().timeslotId()));
-      Path console = QemuCluster.console(cluster.handle(restarted.facts().placement().nodeId(), vmId));
-      TestImages.awaitCounting(console, 2);
-      assertTrue(GuestConsole.booted(console), "cold-booted from its disk");
-      census.assertNeverTwice();
-    }
-    assertTrue(PersistenceQueryHelper.events(cluster.control, vmId).stream().anyMatch(VmEvent.VmLost.class::isInstance),
-        "the journal records the VM as lost with its job");
-    cluster.stopVm(owner, vmId);
+    // the job's own process is killed (as the OOM killer or an operator's kill -9 would): no
+    // warning; the job script's watchdog ends the agent and its QEMU with it
+    cluster.assertAKilledJobLosesItsVmWhichRestartsElsewhere("gekilled" + cluster.run, a -> jobProcess(a.facts().jobId())
+        .orElseThrow(() -> new AssertionError("no process of job " + a.facts().jobId())).destroyForcibly());
   }
 
   @Test

@@ -49,7 +49,8 @@ class FerryLocalIT {
   void aVmIsFerriedLiveWhenItsTimeslotExpiresAndSuspendedThenResumedWhenNoneIsFree() {
     String owner = "ferry" + cluster.run;
     TimeslotState first = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(45)));
-    TimeslotState second = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(100)));
+    // 70 s: when the first expires (20 s lead) the second has ~45 s left, room for the move and the 10 s margin
+    TimeslotState second = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(70)));
     String vmId = cluster.startVm(owner, first);
     String staticVm = cluster.startVm(owner, first, VmMode.STATIC); // lives and dies with its job
     VmHandle onFirst = cluster.handle(first.facts().nodeId(), vmId);

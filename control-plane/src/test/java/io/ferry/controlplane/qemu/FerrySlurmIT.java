@@ -143,26 +143,9 @@ class FerrySlurmIT {
 
   @Test
   void aJobKilledBeforeItsWarningLosesItsVmWhichRestartsOnAnotherTimeslot() {
-    String owner = "killed" + cluster.run;
-    TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
-    TimeslotState b = cluster.active(cluster.requestTimeslot(owner, Duration.ofMinutes(5)));
-    String vmId = cluster.bootGuest(owner, a).vmId();
-    try (QemuCensus census = new QemuCensus(vmId)) {
-      // scancel without any warning: Slurm terminates the agent and its QEMU at once
-      SlurmBatchSystem.at(slurmConf(), cluster.root.resolve("jobs")).cancel(a.facts().jobId());
-      cluster.await("timeslot " + a.facts().timeslotId() + " ended", Duration.ofSeconds(60), () -> cluster.timeslot(a.facts().timeslotId()),
-          s -> s instanceof TimeslotState.Expired);
-      // restarted on the owner's active timeslot with the most time left: b, or one the evacuation requested meanwhile
-      VmState restarted = cluster.await("VM " + vmId + " restarted on another timeslot", Duration.ofSeconds(90),
-          () -> cluster.vm(vmId), s -> s instanceof VmState.Running && !s.facts().placement().timeslotId().equals(a.facts().timeslotId()));
-      Path console = QemuCluster.console(cluster.handle(restarted.facts().placement().nodeId(), vmId));
-      TestImages.awaitCounting(console, 2);
-      assertTrue(GuestConsole.booted(console), "cold-booted from its disk");
-      census.assertNeverTwice();
-    }
-    assertTrue(PersistenceQueryHelper.events(cluster.control, vmId).stream().anyMatch(VmEvent.VmLost.class::isInstance),
-        "the journal records the VM as lost with its job");
-    cluster.stopVm(owner, vmId);
+    // scancel without any warning: Slurm terminates the agent and its QEMU at once
+    cluster.assertAKilledJobLosesItsVmWhichRestartsElsewhere("killed" + cluster.run,
+        a -> SlurmBatchSystem.at(slurmConf(), cluster.root.resolve("jobs")).cancel(a.facts().jobId()));
   }
 
   @Test
