@@ -67,8 +67,11 @@ class FerryGridEngineIT {
   @Test
   void aVmIsFerriedLiveAcrossTwoExpiriesThenSuspendedAndResumedWhenNoTimeslotIsFree() {
     String owner = "ge" + cluster.run;
-    TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(40)));
+    // b first: a's 20 s until its warning start only once b is up (a job and its agent take ~10 s
+    // here), so that the guest counts on a before a expires (a fresh-clone run once met a's expiry
+    // before the guest had printed a line, and waited in vain on a's console)
     TimeslotState b = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(80)));
+    TimeslotState a = cluster.active(cluster.requestTimeslot(owner, Duration.ofSeconds(40)));
     assertTrue(a.facts().nodeId().matches(".+-job" + a.facts().jobId()), "a node is a job's share of a host: " + a.facts().nodeId());
     String vmId = cluster.startVm(owner, a);
     VmHandle onA = cluster.handle(a.facts().nodeId(), vmId);
