@@ -30,4 +30,8 @@ public final class ApiError extends RuntimeException {
   public static ApiError forbidden(String detail) {
     return new ApiError(403, "forbidden", detail);
   }
+
+  public static ApiError conflict(String detail) {
+    return new ApiError(409, "conflict", detail);
+  }
 }

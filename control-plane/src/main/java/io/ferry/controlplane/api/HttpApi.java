@@ -55,6 +55,8 @@ public final class HttpApi extends ApiSupport {
     system.getWhenTerminated().thenRun(engine::close);
     this.policies = new PolicyApi(users, entities, catalog, askTimeout, engine);
     this.events = new EventStream(system, catalog, entities, metrics.subscribers());
+    // up from the start, so that it has found the agents' topics before anyone watches a migration
+    io.ferry.nodeagent.agent.ProgressTopic.of(system);
     this.heartbeat = heartbeat;
   }
 

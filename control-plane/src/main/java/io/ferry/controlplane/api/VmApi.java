@@ -95,6 +95,7 @@ final class VmApi extends ApiSupport {
               return watched(id, started, watch.map(Boolean::parseBoolean).orElse(false), s -> s instanceof VmState.Resuming,
                   (first, s) -> s instanceof VmState.Running, null);
             })))),
+            path("progress", () -> get(() -> progress(user, id))),
             path("stop", () -> post(() -> respond(owned(user, id)
                 .thenCompose(s -> entities.vm(id, r -> new Vm.StopVm(Cause.user(user.name()), r)))
                 .thenApply(s -> json(202, Views.vm(s)))))));
@@ -152,6 +153,38 @@ final class VmApi extends ApiSupport {
     return watched(id, started, watch, s -> s instanceof VmState.Migrating,
         (first, s) -> s instanceof VmState.Running && first instanceof VmState.Migrating m && m.target().equals(s.facts().placement()),
         progress == null ? null : progress.second());
+  }
+
+  /** Ends a progress subscription that will have no stream. */
+  private static final Object UNSUBSCRIBE = new Object();
+
+  /**
+   * {@code GET /v1/vms/{id}/progress}: the migration in flight, as the migrate request's watch
+   * streams it, from whichever control member is asked (the source agent publishes its progress on
+   * the cluster's {@link io.ferry.nodeagent.agent.ProgressTopic}). 409 if none is in flight.
+   */
+  private Route progress(Users.User user, String id) {
+    var topic = io.ferry.nodeagent.agent.ProgressTopic.of(system);
+    CompletionStage<VmState> migrating = owned(user, id).thenApply(s -> {
+      if (!(s instanceof VmState.Migrating)) {
+        throw ApiError.conflict("VM " + id + " is " + s.stage() + ": no migration is in flight (watch one with"
+            + " POST /v1/vms/" + id + "/migrate?watch=true, or ask here while it is Migrating)");
+      }
+      return s;
+    });
+    Pair<org.apache.pekko.actor.ActorRef, Source<Object, NotUsed>> progress = Source.<Object>actorRef(
+            m -> m == UNSUBSCRIBE ? java.util.Optional.of(org.apache.pekko.stream.CompletionStrategy.immediately()) : java.util.Optional.empty(),
+            m -> java.util.Optional.empty(), 256, OverflowStrategy.dropHead())
+        .preMaterialize(system);
+    ActorRef<MigrationProgress> subscriber = Adapter.toTyped(progress.first());
+    topic.tell(org.apache.pekko.actor.typed.pubsub.Topic.subscribe(subscriber));
+    // the subscriber's actor stops with the stream (or at once if there will be none), and the topic forgets it
+    migrating.whenComplete((s, e) -> {
+      if (e != null) progress.first().tell(UNSUBSCRIBE, org.apache.pekko.actor.ActorRef.noSender());
+    });
+    return watched(id, migrating, true, s -> s instanceof VmState.Migrating,
+        (first, s) -> s instanceof VmState.Running && first instanceof VmState.Migrating m && m.target().equals(s.facts().placement()),
+        progress.second().filter(p -> p instanceof MigrationProgress mp && mp.vmId().equals(id)));
   }
 
   /**

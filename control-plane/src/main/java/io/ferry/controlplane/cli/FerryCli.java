@@ -40,7 +40,8 @@ public final class FerryCli implements Callable<Integer> {
     System.exit(run(args));
   }
 
-  static int run(String... args) {
+  /** Runs the command line in this JVM; returns its exit code (see --help). */
+  public static int run(String... args) {
     CommandLine cli = new CommandLine(new FerryCli());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof CliFailure f) {
@@ -77,8 +78,12 @@ public final class FerryCli implements Callable<Integer> {
    * leaves it Running).
    */
   static int watch(FerryCli root, String path, Object body, String what) {
+    return watch(root, "POST", path, body, what);
+  }
+
+  static int watch(FerryCli root, String method, String path, Object body, String what) {
     JsonNode[] done = new JsonNode[1];
-    root.api().stream("POST", path, body, line -> {
+    root.api().stream(method, path, body, line -> {
       switch (line.path("type").asText()) {
         case "progress" -> Output.progress(line.path("percent").asInt(), what);
         case "done" -> done[0] = line;
@@ -94,7 +99,7 @@ public final class FerryCli implements Callable<Integer> {
     throw new CliFailure(CliFailure.FAILED, what + " failed: " + done[0].path("reason").asText("the VM is " + vm.path("stage").asText()));
   }
 
-  @Command(name = "vm", mixinStandardHelpOptions = true, description = "Create, list, show, migrate, suspend, resume, stop and delete VMs.")
+  @Command(name = "vm", mixinStandardHelpOptions = true, description = "Create, list, show, migrate (and watch a migration), suspend, resume, stop and delete VMs.")
   static final class VmCommand {
     @ParentCommand FerryCli root;
 
@@ -143,6 +148,12 @@ public final class FerryCli implements Callable<Integer> {
         return 0;
       }
       return watch(root, "/v1/vms/" + enc(id) + "/migrate?watch=true", body, "migrating " + id);
+    }
+
+    @Command(name = "watch", mixinStandardHelpOptions = true,
+        description = "Follow a VM's migration in flight with a progress bar, whichever control member started it; exit 1 if it fails.")
+    int watchMigration(@Parameters(paramLabel = "ID") String id) {
+      return watch(root, "GET", "/v1/vms/" + enc(id) + "/progress", null, "migrating " + id);
     }
 
     @Command(name = "suspend", mixinStandardHelpOptions = true, description = "Save a running VM to shared storage and stop it.")

@@ -145,7 +145,10 @@
     switch (e.eventType) {
       case 'VmPlaced': v.next = d.placement && d.placement.nodeId; v.stage = 'Placed'; break;
       case 'VmStarted': close(); v.segments.push({ node: v.next, from: e.time, to: null }); v.stage = 'Running'; break;
-      case 'VmMigrationStarted': v.stage = 'Migrating'; v.target = d.target && d.target.nodeId; break;
+      case 'VmMigrationStarted':
+        v.stage = 'Migrating'; v.target = d.target && d.target.nodeId; v.progress = null;
+        if (Date.now() - ms(e.time) < 60000) watchProgress(v); // a migration in flight now, not history
+        break;
       case 'VmMigrated': {
         const from = open ? open.node : null;
         const to = d.target && d.target.nodeId;
@@ -169,6 +172,30 @@
       case 'VmDeleted': close(); v.stage = 'Deleted'; break;
       default: break;
     }
+  }
+
+  // a migration's progress, from whichever control member this page talks to
+  async function watchProgress(v) {
+    try {
+      const r = await fetch('/v1/vms/' + encodeURIComponent(v.id) + '/progress', { headers: { Authorization: 'Bearer ' + state.token } });
+      if (!r.ok || !r.body) return; // 409: it ended meanwhile
+      const reader = r.body.getReader();
+      const decoder = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true });
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = JSON.parse(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+          if (line.type === 'progress') { v.progress = line.percent; schedule(); }
+        }
+      }
+    } catch (x) { /* the page shows the move when its event comes anyway */ }
+    v.progress = null;
+    schedule();
   }
 
   function onNode(e) {
@@ -241,6 +268,10 @@
           + ` y="${y(g.node) + 14}" width="${w}" height="${ROW - 28}" rx="2"><title>VM ${esc(v.id)} on ${esc(g.node)}`
           + ` from ${esc(g.from)}${g.to ? ' to ' + esc(g.to) : ' (now ' + esc(v.stage) + ')'}</title></rect>`);
         if (w > name.length * 6 + 8) out.push(`<text class="vm-label" x="${x(from) + 4}" y="${y(g.node) + ROW / 2 + 4}">${esc(name)}</text>`);
+        if (!g.to && v.stage === 'Migrating') {
+          out.push(`<text class="progress" data-progress-vm="${esc(v.id)}" x="${x(to) + 4}" y="${y(g.node) + ROW / 2 + 4}">`
+            + `→ ${esc(v.target)}${v.progress != null ? ' ' + v.progress + '%' : ''}</text>`);
+        }
       }
       for (const m of v.marks) {
         if (!visible(ms(m.t), ms(m.t))) continue;

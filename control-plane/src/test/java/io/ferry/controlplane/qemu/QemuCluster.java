@@ -148,6 +148,24 @@ final class QemuCluster implements AutoCloseable {
     return s -> s instanceof VmState.Running && s.facts().placement().nodeId().equals(node);
   }
 
+  /**
+   * Another control member joining this one, with its own API (ControlPlane.api); end it with
+   * {@link #leave}: two control members split by a crash would leave the Split Brain Resolver an even
+   * split to decide.
+   */
+  ActorSystem<Void> startControl() {
+    Config more = ControlPlane.overrides("127.0.0.1", 0, List.of("127.0.0.1:" + controlPort)).withFallback(controlOverrides);
+    ActorSystem<Void> member = ControlPlane.start(ControlPlane.config(more.withFallback(ConfigFactory.empty())));
+    ControlPlane.api(member).toCompletableFuture().join();
+    return member;
+  }
+
+  /** Ends a member as ops/control-plane.sh stop does: it leaves the cluster first. */
+  static void leave(ActorSystem<?> member) {
+    org.apache.pekko.actor.CoordinatedShutdown.get(member).run(org.apache.pekko.actor.CoordinatedShutdown.unknownReason());
+    member.getWhenTerminated().toCompletableFuture().join();
+  }
+
   /** An Active timeslot {@code slot-<node>} of alice's on {@code node}, as the batch system would report it. */
   String activeTimeslot(String node) {
     String id = "slot-" + node;

@@ -187,6 +187,54 @@ class VmOnQemuIT {
   }
 
   /**
+   * A migration's progress is seen through a control member that did not start it: its API's
+   * progress stream and the CLI's {@code vm watch} (the source agent publishes on the cluster's
+   * progress topic). The migrations are slowed to 16 MiB/s (~5 s) so that they are watched midway.
+   */
+  @Test
+  void aMigrationsProgressIsSeenThroughAnotherControlMemberByTheApiAndTheCli() throws Exception {
+    ActorSystem<Void> other = cluster.startControl();
+    try {
+      String url = "http:/" + io.ferry.controlplane.ControlPlane.api(other).toCompletableFuture().join().localAddress();
+      String vm = cluster.createRunning("far", a, Flavour.TINY, "tiny");
+      cluster.awaitVm(vm, runningOn(a));
+      VmHandle source = cluster.handle(a, vm);
+      TestImages.awaitCounting(QemuCluster.console(source), 3);
+      var http = java.net.http.HttpClient.newHttpClient();
+      var idle = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/v1/vms/" + vm + "/progress"))
+          .header("Authorization", "Bearer " + cluster.userToken).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(409, idle.statusCode(), idle.body());
+      assertTrue(idle.body().contains("no migration is in flight"), idle.body());
+
+      MigrationSettings slow = new MigrationSettings(16L << 20, 300, false, false, Duration.ofSeconds(120));
+      cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(b), slow, null, Cause.user("alice"), r)).toCompletableFuture().join();
+      var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/v1/vms/" + vm + "/progress"))
+          .header("Authorization", "Bearer " + cluster.userToken).build(), java.net.http.HttpResponse.BodyHandlers.ofLines());
+      assertEquals(202, response.statusCode());
+      List<com.fasterxml.jackson.databind.JsonNode> lines = new ArrayList<>();
+      for (String line : (Iterable<String>) response.body()::iterator) lines.add(io.ferry.controlplane.api.ApiJson.MAPPER.readTree(line));
+      List<Integer> percents = lines.stream().filter(l -> l.path("type").asText().equals("progress")).map(l -> l.path("percent").asInt()).toList();
+      assertTrue(percents.size() >= 2, "progress through the other member: " + lines);
+      for (int i = 1; i < percents.size(); i++) assertTrue(percents.get(i) >= percents.get(i - 1), "ran backwards: " + percents);
+      var done = lines.get(lines.size() - 1);
+      assertEquals("succeeded", done.path("outcome").asText(), done.toString());
+      assertEquals(b, done.path("vm").path("node").asText());
+      VmHandle moved = cluster.handle(b, vm);
+      QemuCluster.assertContinued(source, moved);
+
+      // and back, watched with the CLI through the other member
+      cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(a), slow, null, Cause.user("alice"), r)).toCompletableFuture().join();
+      assertEquals(0, io.ferry.controlplane.cli.FerryCli.run("--server", url, "--token", cluster.userToken, "vm", "watch", vm),
+          "ferry vm watch exits 0 once the migration succeeded");
+      cluster.awaitVm(vm, runningOn(a));
+      QemuCluster.assertContinued(moved, cluster.handle(a, vm));
+      stopAndAwait(vm);
+    } finally {
+      QemuCluster.leave(other);
+    }
+  }
+
+  /**
    * The control member's and the agents' /metrics pass promtool, and one real migration moves the
    * migration counter and histograms by one (the counters are read back from the journal, so the
    * probe waits out the catalog's tag-query delay).

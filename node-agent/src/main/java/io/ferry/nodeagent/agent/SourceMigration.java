@@ -60,8 +60,12 @@ final class SourceMigration {
   CompletionStage<AgentReport.Outcome> run() {
     MigrationParams params = params(command.settings());
     ActorRef<MigrationProgress> watcher = command.progressTo();
-    MigrationListener listener = watcher == null ? MigrationListener.NONE
-        : (percent, sent, left) -> watcher.tell(new MigrationProgress(command.vmId(), percent, sent, left));
+    var topic = ProgressTopic.of(system);
+    MigrationListener listener = (percent, sent, left) -> {
+      MigrationProgress progress = new MigrationProgress(command.vmId(), percent, sent, left);
+      if (watcher != null) watcher.tell(progress); // whoever asked for the migration
+      topic.tell(org.apache.pekko.actor.typed.pubsub.Topic.publish(progress)); // and any control member's watch
+    };
     return AgentLookup.find(system, command.targetNodeId(), settings.lookupTimeout())
         .thenCompose(target -> AskPattern.<AgentCommand, IncomingReply>ask(target,
                 replyTo -> new PrepareIncoming(AgentCommand.PROTOCOL_VERSION, command.vmId(), command.attempt(),
