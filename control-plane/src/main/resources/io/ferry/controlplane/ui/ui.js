@@ -70,7 +70,6 @@
   async function follow() {
     if (state.following) return;
     state.following = true;
-    const decoder = new TextDecoder();
     while (state.token) {
       const ctl = new AbortController();
       state.abort = ctl;
@@ -81,19 +80,7 @@
         if (r.status === 401) { state.following = false; showLogin('Your token is no longer valid: sign in again.'); return; }
         if (!r.ok) throw new Error('the event stream answered ' + r.status);
         setStatus('live', 'live');
-        const reader = r.body.getReader();
-        let buf = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += decoder.decode(value, { stream: true });
-          let nl;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (line.trim()) onLine(line);
-          }
-        }
+        await readLines(r, onLine);
       } catch (e) {
         if (!ctl.signal.aborted) console.warn('event stream:', e);
       }
@@ -103,6 +90,24 @@
       await new Promise((res) => setTimeout(res, 1000));
     }
     state.following = false;
+  }
+
+  // each non-empty line of an NDJSON response, as it arrives, until the response ends
+  async function readLines(response, onText) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += decoder.decode(value, { stream: true });
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) onText(line);
+      }
+    }
   }
 
   function onLine(line) {
@@ -179,20 +184,10 @@
     try {
       const r = await fetch('/v1/vms/' + encodeURIComponent(v.id) + '/progress', { headers: { Authorization: 'Bearer ' + state.token } });
       if (!r.ok || !r.body) return; // 409: it ended meanwhile
-      const reader = r.body.getReader();
-      const decoder = new TextDecoder();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += decoder.decode(value, { stream: true });
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-          if (line.type === 'progress') { v.progress = line.percent; schedule(); }
-        }
-      }
+      await readLines(r, (text) => {
+        const line = JSON.parse(text);
+        if (line.type === 'progress') { v.progress = line.percent; schedule(); }
+      });
     } catch (x) { /* the page shows the move when its event comes anyway */ }
     v.progress = null;
     schedule();
