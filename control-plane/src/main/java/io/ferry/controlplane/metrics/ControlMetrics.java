@@ -234,15 +234,16 @@ public final class ControlMetrics {
     } else if (event instanceof VmEvent.VmSuspendStarted s) {
       moving.put(s.vmId(), cause(s.cause()));
     } else if (event instanceof VmEvent.VmMigrated m) {
-      migrations.labelValues("succeeded", ended(m.vmId())).inc();
+      // the figures first, the count last: a scrape that sees the migration counted sees its figures too
       if (m.stats().totalMs() > 0) migrationSeconds.observe(m.stats().totalMs() / 1000.0);
       if (m.stats().downtimeMs() >= 0) downtimeSeconds.observe(m.stats().downtimeMs() / 1000.0);
       migratedBytes.observe(m.stats().transferredBytes());
+      migrations.labelValues("succeeded", ended(m.vmId())).inc();
     } else if (event instanceof VmEvent.VmMigrationFailed f) {
       migrations.labelValues("failed", ended(f.vmId())).inc();
     } else if (event instanceof VmEvent.VmSuspended s) {
-      suspends.labelValues("succeeded", ended(s.vmId())).inc();
       suspendedBytes.observe(s.bytes());
+      suspends.labelValues("succeeded", ended(s.vmId())).inc();
     } else if (event instanceof VmEvent.VmSuspendFailed f) {
       suspends.labelValues("failed", ended(f.vmId())).inc();
     } else if (event instanceof VmEvent.VmResumed) {

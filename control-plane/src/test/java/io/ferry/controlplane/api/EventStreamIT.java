@@ -133,15 +133,10 @@ class EventStreamIT {
     return io.ferry.controlplane.metrics.Scrapes.value(r.body(), series);
   }
 
-  /** Polls {@code series} until it reads {@code expected} or 15 s pass; returns the last value. */
-  private double awaitMetric(String series, double expected) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    double v = metric(series);
-    while (v != expected && System.nanoTime() < deadline) {
-      Thread.sleep(100);
-      v = metric(series);
-    }
-    return v;
+  /** Probes {@code series} until it reads {@code expected}, for 15 s at most. */
+  private double awaitMetric(String series, double expected) {
+    return io.ferry.journal.testing.Eventually.await(series + " = " + expected, Duration.ofSeconds(15), Duration.ofMillis(100),
+        () -> metric(series), v -> v == expected);
   }
 
   @Test

@@ -258,13 +258,8 @@ class VmOnQemuIT {
     cluster.awaitVm(vm, runningOn(b));
     QemuCluster.assertContinued(source, cluster.handle(b, vm));
 
-    String after = null;
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (System.nanoTime() < deadline) {
-      after = Scrapes.get(url, cluster.adminToken).body();
-      if (Scrapes.value(after, ok) > migrated) break;
-      Thread.sleep(200);
-    }
+    String after = io.ferry.journal.testing.Eventually.await("the migration counted in " + url, Duration.ofSeconds(15),
+        Duration.ofMillis(200), () -> Scrapes.get(url, cluster.adminToken).body(), body -> Scrapes.value(body, ok) > migrated);
     assertEquals(migrated + 1, Scrapes.value(after, ok), "one more migration by a user, succeeded");
     for (String histogram : List.of("ferry_migration_duration_seconds_count", "ferry_migration_downtime_seconds_count",
         "ferry_migration_transferred_bytes_count")) {
