@@ -19,7 +19,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Where a VM's entity should live, told to the external shard allocation of the Vm entities (one
  * shard per VM): on the agent member of the node whose QEMU runs the VM (Running, Migrating out,
- * Suspending, Stopping), and on a control member (the oldest) while it runs nowhere. The shard
+ * Suspending, Stopping), and on a control member while it runs nowhere: the one it is on if that is
+ * a control member (a new VM's entity starts on the member whose API took the request, because the
+ * allocation strategy gives a shard it has no location for to the member asking; saying "stay" there
+ * means no hand-off right after a create, when a hand-off would drop the commands that follow it),
+ * else the oldest. The shard
  * coordinator moves the shard at its next rebalance ({@code pekko.cluster.sharding.rebalance-interval}),
  * and, entities being remembered, starts the entity there at once: it recovers from the journal and
  * attaches to its QEMU. While QEMU is being started or resumed somewhere the entity stays put.
@@ -55,7 +59,7 @@ public final class VmHome {
   public void settle(String vmId, VmState state) {
     if (inFlight(state)) return;
     String node = qemuNode(state);
-    CompletionStage<Address> where = node == null ? CompletableFuture.completedFuture(oldestControl())
+    CompletionStage<Address> where = node == null ? CompletableFuture.completedFuture(restingPlace())
         : AgentLookup.find(system, node, lookup).thenApply(ref -> memberOf(ref.path().address()));
     where.thenCompose(address -> address == null ? CompletableFuture.completedFuture(null)
             : client.setShardLocation(vmId, address).thenApply(done -> address))
@@ -74,8 +78,10 @@ public final class VmHome {
     return address.hasLocalScope() ? cluster.selfAddress() : address;
   }
 
-  /** The oldest Up control member, or {@code null} if none is up. */
-  private Address oldestControl() {
+  /** This member if it is an Up control member, else the oldest Up control member, or {@code null} if none is up. */
+  private Address restingPlace() {
+    Member self = Cluster.get(system).selfMember();
+    if (self.hasRole(controlRole) && self.status() == MemberStatus.up()) return self.address();
     Iterable<Member> members = Cluster.get(system).state().getMembers();
     return StreamSupport.stream(members.spliterator(), false)
         .filter(m -> m.hasRole(controlRole) && m.status() == MemberStatus.up())
