@@ -80,7 +80,7 @@ public final class Node extends EventSourcedBehaviorWithEnforcedReplies<Node.Com
   @Override
   public CommandHandlerWithReply<Command, NodeEvent, NodeState> commandHandler() {
     return new StageHandlers<Command, NodeEvent, NodeState>(
-            newCommandHandlerWithReplyBuilder(), Effect(), NodeState.LIFECYCLE, s -> "node " + nodeId)
+            newCommandHandlerWithReplyBuilder(), Effect(), NodeState.LIFECYCLE, s -> "node " + nodeId, "node")
         .on(RegisterNode.class, NodeJoined.class, (s, c) -> s instanceof NodeState.Joined
                 && c.agentAddress().equals(s.facts().agentAddress())
             ? Decision.unchanged()

@@ -78,7 +78,7 @@ public final class Policy extends EventSourcedBehaviorWithEnforcedReplies<Policy
   @Override
   public CommandHandlerWithReply<Command, PolicyEvent, PolicyState> commandHandler() {
     return new StageHandlers<Command, PolicyEvent, PolicyState>(
-            newCommandHandlerWithReplyBuilder(), Effect(), PolicyState.LIFECYCLE, s -> "policy " + policyId)
+            newCommandHandlerWithReplyBuilder(), Effect(), PolicyState.LIFECYCLE, s -> "policy " + policyId, "policy")
         .on(ApplyPolicy.class, PolicyApplied.class, (s, c) -> s instanceof PolicyState.Active && c.source().equals(s.facts().source())
                 && c.scope().equals(s.facts().scope())
             ? Decision.unchanged() // the same script again is not a new version

@@ -139,7 +139,7 @@ public final class Timeslot
   public CommandHandlerWithReply<Command, TimeslotEvent, TimeslotState> commandHandler() {
     var notRunning = Set.<Class<? extends TimeslotState>>of(TimeslotState.Requested.class, TimeslotState.Pending.class);
     return new StageHandlers<Command, TimeslotEvent, TimeslotState>(
-            newCommandHandlerWithReplyBuilder(), Effect(), TimeslotState.LIFECYCLE, s -> "timeslot " + timeslotId)
+            newCommandHandlerWithReplyBuilder(), Effect(), TimeslotState.LIFECYCLE, s -> "timeslot " + timeslotId, "timeslot")
         .on(RequestTimeslot.class, TimeslotRequested.class, (s, c) -> Decision.persist(new TimeslotRequested(
             timeslotId, c.owner(), c.request(), c.backend(), c.cause(), clock.instant())))
         .on(RecordSubmitted.class, TimeslotSubmitted.class, (s, c) -> Decision.persist(

@@ -214,7 +214,7 @@ public final class Vm extends EventSourcedBehaviorWithEnforcedReplies<Vm.Command
     var stopNow = Set.<Class<? extends VmState>>of(
         VmState.Requested.class, VmState.Suspended.class, VmState.Lost.class, VmState.Failed.class);
     return new StageHandlers<Command, VmEvent, VmState>(
-            newCommandHandlerWithReplyBuilder(), Effect(), VmState.LIFECYCLE, s -> "VM " + vmId)
+            newCommandHandlerWithReplyBuilder(), Effect(), VmState.LIFECYCLE, s -> "VM " + vmId, "vm")
         .on(CreateVm.class, VmRequested.class, (s, c) -> Decision.persist(new VmRequested(vmId, c.spec(), c.cause(), clock.instant())))
         .on(PlaceVm.class, VmPlaced.class, (s, c) -> Decision.persist(new VmPlaced(vmId, c.placement(), c.cause(), clock.instant(), nextAttempt())))
         .on(ReportStarting.class, VmStarting.class, ofAttempt((s, c) -> Decision.persist(new VmStarting(vmId, clock.instant()))))

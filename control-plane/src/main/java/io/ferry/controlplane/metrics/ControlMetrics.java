@@ -47,6 +47,13 @@ public final class ControlMetrics {
   private final Map<String, String> moving = new ConcurrentHashMap<>();
 
   private final Histogram streamLag;
+  private final Histogram decisionSeconds;
+  /** Expiry warnings of timeslots not ended yet: when each was journaled, by timeslot id. */
+  private final Map<String, java.time.Instant> warned = new ConcurrentHashMap<>();
+  /** The timeslot each VM was last placed, migrated or resumed on, by VM id. */
+  private final Map<String, String> slotOf = new ConcurrentHashMap<>();
+  /** VMs whose first decision since their timeslot's warning was observed. */
+  private final java.util.Set<String> decided = ConcurrentHashMap.newKeySet();
 
   /** The counters and histograms, at zero until the catalog feeds them events. */
   public ControlMetrics() {
@@ -55,6 +62,10 @@ public final class ControlMetrics {
     streamLag = Histogram.builder().name("ferry_event_stream_lag_seconds")
         .help("From an event's journaling to its delivery to a subscriber on this member (events that happened while subscribed)")
         .classicOnly().classicUpperBounds(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
+    decisionSeconds = Histogram.builder().name("ferry_expiry_decision_seconds")
+        .help("From a timeslot's expiry warning to the first decision journaled for each VM on it (a migration, suspend or stop), by what decided it")
+        .classicOnly().classicUpperBounds(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60).labelNames("cause").register(registry);
+    CAUSES.forEach(decisionSeconds::initLabelValues);
     migrations = outcomes("ferry_migrations_total", "Live migrations ended, by outcome and by what caused them");
     suspends = outcomes("ferry_suspends_total", "Suspends to disk ended, by outcome and by what caused them");
     resumes = Counter.builder().name("ferry_resumes_total").help("Resumes from disk ended, by outcome")
@@ -229,6 +240,7 @@ public final class ControlMetrics {
 
   /** Counts one journaled event, once: the catalog calls this for each event that advanced its entity. */
   public void event(Object event) {
+    decisions(event);
     if (event instanceof VmEvent.VmMigrationStarted s) {
       moving.put(s.vmId(), cause(s.cause()));
     } else if (event instanceof VmEvent.VmSuspendStarted s) {
@@ -254,6 +266,54 @@ public final class ControlMetrics {
       moving.remove(l.vmId());
       lost.inc();
     }
+  }
+
+  /**
+   * {@code ferry_expiry_decision_seconds}: where each VM runs (its last placement, migration or
+   * resume), which timeslots are warned of their expiry, and the first migration, suspend or stop
+   * of a VM on a warned timeslot after the warning.
+   */
+  private void decisions(Object event) {
+    if (event instanceof io.ferry.journal.timeslot.TimeslotEvent.TimeslotExpiring t) {
+      warned.put(t.timeslotId(), t.at());
+    } else if (event instanceof io.ferry.journal.timeslot.TimeslotEvent.TimeslotExpired t) {
+      warned.remove(t.timeslotId());
+    } else if (event instanceof io.ferry.journal.timeslot.TimeslotEvent.TimeslotReleased t) {
+      warned.remove(t.timeslotId());
+    } else if (event instanceof io.ferry.journal.timeslot.TimeslotEvent.TimeslotCancelled t) {
+      warned.remove(t.timeslotId());
+    } else if (event instanceof io.ferry.journal.timeslot.TimeslotEvent.TimeslotFailed t) {
+      warned.remove(t.timeslotId());
+    } else if (event instanceof VmEvent.VmPlaced p) {
+      runsOn(p.vmId(), p.placement().timeslotId());
+    } else if (event instanceof VmEvent.VmMigrated m) {
+      runsOn(m.vmId(), m.target().timeslotId());
+    } else if (event instanceof VmEvent.VmResumeStarted r) {
+      runsOn(r.vmId(), r.placement().timeslotId());
+    } else if (event instanceof VmEvent.VmDeleted d) {
+      slotOf.remove(d.vmId());
+      decided.remove(d.vmId());
+    } else if (event instanceof VmEvent.VmMigrationStarted s) {
+      decided(s.vmId(), s.cause(), s.at());
+    } else if (event instanceof VmEvent.VmSuspendStarted s) {
+      decided(s.vmId(), s.cause(), s.at());
+    } else if (event instanceof VmEvent.VmStopRequested s) {
+      decided(s.vmId(), s.cause(), s.at());
+    } else if (event instanceof VmEvent.VmStopped s) {
+      decided(s.vmId(), s.cause(), s.at());
+    }
+  }
+
+  private void runsOn(String vmId, String timeslotId) {
+    slotOf.put(vmId, timeslotId);
+    decided.remove(vmId);
+  }
+
+  private void decided(String vmId, Cause cause, java.time.Instant at) {
+    String slot = slotOf.get(vmId);
+    java.time.Instant warning = slot == null ? null : warned.get(slot);
+    if (warning == null || at.isBefore(warning) || !decided.add(vmId)) return;
+    decisionSeconds.labelValues(cause(cause)).observe(java.time.Duration.between(warning, at).toNanos() / 1e9);
   }
 
   private static String cause(Cause cause) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferry.journal.Cause;
 import io.ferry.journal.node.NodeState;
+import io.ferry.journal.timeslot.TimeslotEvent;
 import io.ferry.journal.timeslot.TimeslotState;
 import io.ferry.journal.vm.Flavour;
 import io.ferry.journal.vm.MigrationStats;
@@ -77,6 +78,38 @@ class ControlMetricsTest {
     assertEquals(1, value(s, "ferry_migration_downtime_seconds_count"));
     assertEquals(0.02, value(s, "ferry_migration_downtime_seconds_sum"), 1e-9);
     assertEquals(2, value(s, "ferry_migration_transferred_bytes_count"));
+  }
+
+  /** The time from a timeslot's warning to the first decision about each VM on it. */
+  @Test
+  void theWarningToDecisionLatencyIsObservedOncePerVmAndWarning() {
+    ControlMetrics m = metrics(true);
+    m.event(new VmEvent.VmPlaced("alice/a", new Placement("ts-1", "n1"), Cause.user("alice"), NOW, "a1"));
+    m.event(new VmEvent.VmPlaced("alice/b", new Placement("ts-1", "n1"), Cause.user("alice"), NOW, "a1"));
+    m.event(new VmEvent.VmPlaced("alice/c", new Placement("ts-9", "n9"), Cause.user("alice"), NOW, "a1"));
+    // a user's migration before any warning is no decision about an expiry
+    m.event(new VmEvent.VmMigrationStarted("alice/a", new Placement("ts-2", "n2"), Cause.user("alice"), NOW, null, "a2"));
+    m.event(new VmEvent.VmMigrationFailed("alice/a", "cancelled", NOW));
+    m.event(new TimeslotEvent.TimeslotExpiring("ts-1", "walltime", NOW.plusSeconds(10)));
+    m.event(new VmEvent.VmMigrationStarted("alice/a", new Placement("ts-2", "n2"), Cause.expiry("ts-1"), NOW.plusMillis(10_400), null, "a3"));
+    m.event(new VmEvent.VmMigrationFailed("alice/a", "target gone", NOW.plusSeconds(12)));
+    // its second try is not a second first decision
+    m.event(new VmEvent.VmSuspendStarted("alice/a", "/s/a.img", Cause.expiry("ts-1"), NOW.plusSeconds(13), "a4"));
+    m.event(new VmEvent.VmSuspendStarted("alice/b", "/s/b.img", Cause.policy("mine@2", "no room"), NOW.plusSeconds(12), "a2"));
+    // a VM on another timeslot is no decision about ts-1's expiry
+    m.event(new VmEvent.VmStopRequested("alice/c", Cause.user("alice"), NOW.plusSeconds(12), "a2"));
+    String s = m.scrape();
+    assertEquals(1, value(s, "ferry_expiry_decision_seconds_count{cause=\"timeslot_expiry\"}"));
+    assertEquals(0.4, value(s, "ferry_expiry_decision_seconds_sum{cause=\"timeslot_expiry\"}"), 1e-9);
+    assertEquals(1, value(s, "ferry_expiry_decision_seconds_count{cause=\"policy\"}"));
+    assertEquals(2.0, value(s, "ferry_expiry_decision_seconds_sum{cause=\"policy\"}"), 1e-9);
+    assertEquals(0, value(s, "ferry_expiry_decision_seconds_count{cause=\"user\"}"), "no decision of a user's");
+
+    // once the VM runs on the next timeslot and that one is warned, it is decided on again
+    m.event(new VmEvent.VmResumeStarted("alice/a", new Placement("ts-3", "n3"), Cause.system("room"), NOW.plusSeconds(20), "a5"));
+    m.event(new TimeslotEvent.TimeslotExpiring("ts-3", "walltime", NOW.plusSeconds(30)));
+    m.event(new VmEvent.VmMigrationStarted("alice/a", new Placement("ts-4", "n4"), Cause.expiry("ts-3"), NOW.plusSeconds(31), null, "a6"));
+    assertEquals(2, value(m.scrape(), "ferry_expiry_decision_seconds_count{cause=\"timeslot_expiry\"}"));
   }
 
   @Test

@@ -20,12 +20,32 @@ public final class Metrics {
 
   private static final PrometheusTextFormatWriter TEXT = PrometheusTextFormatWriter.create();
 
+  /** The entity types whose journal writes {@link #JOURNAL_WRITES} times. */
+  public static final java.util.List<String> ENTITY_TYPES = java.util.List.of("vm", "timeslot", "node", "policy");
+
+  /**
+   * {@code ferry_journal_write_seconds}: from an entity's decision to persist events to the
+   * journal's acknowledgement of the write (Cassandra's, through Pekko Persistence), by entity
+   * type. One per process, like the JVM's metrics: every member of this JVM writes into it and
+   * every registry of this JVM exports it.
+   */
+  public static final io.prometheus.metrics.core.metrics.Histogram JOURNAL_WRITES = journalWrites();
+
   private Metrics() {}
 
-  /** A new registry holding the JVM's metrics ({@code jvm_*}, {@code process_*}). */
+  private static io.prometheus.metrics.core.metrics.Histogram journalWrites() {
+    var h = io.prometheus.metrics.core.metrics.Histogram.builder().name("ferry_journal_write_seconds")
+        .help("From an entity's decision to persist events to the journal's acknowledgement, by entity type (this process's entities)")
+        .classicOnly().classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5).labelNames("entity").build();
+    ENTITY_TYPES.forEach(h::initLabelValues);
+    return h;
+  }
+
+  /** A new registry holding the JVM's metrics ({@code jvm_*}, {@code process_*}) and the journal's write times. */
   public static PrometheusRegistry registry() {
     PrometheusRegistry registry = new PrometheusRegistry();
     JvmMetrics.builder().register(registry);
+    registry.register(JOURNAL_WRITES);
     return registry;
   }
 
