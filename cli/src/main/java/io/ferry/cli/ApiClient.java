@@ -1,22 +1,33 @@
-package io.ferry.controlplane.cli;
+package io.ferry.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ferry.controlplane.api.ApiJson;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.MalformedURLException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.function.Predicate;
 
-/** The CLI's HTTP client: JSON in, JSON out, and failures as {@link CliFailure} with an exit code. */
+/**
+ * The CLI's HTTP client: JSON in, JSON out, and failures as {@link CliFailure} with an exit code.
+ * It is the JDK's {@link HttpURLConnection}, which loads a fraction of the classes of
+ * {@code java.net.http.HttpClient} (whose start-up, SSL context included, took half of a CLI call).
+ */
 final class ApiClient {
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final int CONNECT_TIMEOUT_MS = 5_000;
+
+  static {
+    // HttpURLConnection sends a POST again, once, when a kept-alive connection fails before the
+    // answer; a POST here creates or moves a VM, and must go exactly once.
+    System.setProperty("sun.net.http.retryPost", "false");
+  }
+
   private final String server;
   private final String token;
 
@@ -37,24 +48,19 @@ final class ApiClient {
     return send("DELETE", path, null);
   }
 
-  private HttpRequest.Builder request(String method, String path, Object body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server + path)).header("Accept", "application/json");
-    if (token != null) b.header("Authorization", "Bearer " + token);
-    if (body == null) return b.method(method, HttpRequest.BodyPublishers.noBody());
-    return b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(ApiJson.write(body)));
-  }
-
+  /** Sends one request and returns its JSON answer; an HTTP error becomes a {@link CliFailure} with the problem's detail. */
   JsonNode send(String method, String path, Object body) {
+    HttpURLConnection c = open(method, path, body, "application/json");
     try {
-      HttpResponse<String> response = http.send(request(method, path, body).build(), HttpResponse.BodyHandlers.ofString());
-      JsonNode json = response.body().isBlank() ? ApiJson.MAPPER.nullNode() : ApiJson.MAPPER.readTree(response.body());
-      if (response.statusCode() >= 400) throw CliFailure.fromProblem(response.statusCode(), json);
+      int status = c.getResponseCode();
+      String text = readAll(status >= 400 ? c.getErrorStream() : c.getInputStream());
+      JsonNode json = text.isBlank() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(text);
+      if (status >= 400) throw CliFailure.fromProblem(status, json);
       return json;
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliFailure(1, "interrupted");
+    } finally {
+      c.disconnect();
     }
   }
 
@@ -63,25 +69,59 @@ final class ApiClient {
    * response ends.
    */
   void stream(String method, String path, Object body, Predicate<JsonNode> onLine) {
+    HttpURLConnection c = open(method, path, body, "application/x-ndjson");
     try {
-      HttpResponse<java.io.InputStream> response = http.send(request(method, path, body).header("Accept", "application/x-ndjson").build(),
-          HttpResponse.BodyHandlers.ofInputStream());
-      if (response.statusCode() >= 400) {
-        String text = new String(response.body().readAllBytes(), StandardCharsets.UTF_8);
-        throw CliFailure.fromProblem(response.statusCode(), text.isBlank() ? ApiJson.MAPPER.nullNode() : ApiJson.MAPPER.readTree(text));
+      int status = c.getResponseCode();
+      if (status >= 400) {
+        String text = readAll(c.getErrorStream());
+        throw CliFailure.fromProblem(status, text.isBlank() ? Json.MAPPER.nullNode() : Json.MAPPER.readTree(text));
       }
-      try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = reader.readLine()) != null) {
           if (line.isBlank()) continue;
-          if (!onLine.test(ApiJson.MAPPER.readTree(line))) return;
+          if (!onLine.test(Json.MAPPER.readTree(line))) return;
         }
       }
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliFailure(1, "interrupted");
+    } finally {
+      c.disconnect();
+    }
+  }
+
+  private HttpURLConnection open(String method, String path, Object body, String accept) {
+    URL url;
+    try {
+      url = URI.create(server + path).toURL();
+    } catch (IllegalArgumentException | MalformedURLException e) {
+      throw new CliFailure(CliFailure.USAGE, "the server '" + server + "' is not a URL like http://host:8080 (" + e.getMessage() + ")");
+    }
+    try {
+      HttpURLConnection c = (HttpURLConnection) url.openConnection();
+      c.setConnectTimeout(CONNECT_TIMEOUT_MS);
+      c.setRequestMethod(method);
+      c.setRequestProperty("Accept", accept);
+      if (token != null) c.setRequestProperty("Authorization", "Bearer " + token);
+      if (body != null) {
+        byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", "application/json");
+        c.setFixedLengthStreamingMode(bytes.length);
+        try (OutputStream out = c.getOutputStream()) {
+          out.write(bytes);
+        }
+      }
+      return c;
+    } catch (IOException e) {
+      throw unreachable(e);
+    }
+  }
+
+  private static String readAll(InputStream in) throws IOException {
+    if (in == null) return "";
+    try (in) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 

@@ -1,7 +1,6 @@
-package io.ferry.controlplane.cli;
+package io.ferry.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ferry.controlplane.api.ApiJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +29,7 @@ record CliConfig(String server, String token) {
   static ObjectNode read() {
     Path f = file();
     try {
-      return Files.exists(f) ? (ObjectNode) ApiJson.MAPPER.readTree(f.toFile()) : ApiJson.MAPPER.createObjectNode();
+      return Files.exists(f) ? (ObjectNode) Json.MAPPER.readTree(f.toFile()) : Json.MAPPER.createObjectNode();
     } catch (IOException | ClassCastException e) {
       throw new CliFailure(CliFailure.USAGE, "cannot read the CLI config " + f + ": " + e.getMessage());
     }
@@ -43,7 +42,7 @@ record CliConfig(String server, String token) {
     Path f = file();
     try {
       Files.createDirectories(f.getParent());
-      ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValue(f.toFile(), node);
+      Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(f.toFile(), node);
     } catch (IOException e) {
       throw new CliFailure(CliFailure.FAILED, "cannot write the CLI config " + f + ": " + e.getMessage());
     }

@@ -1,4 +1,4 @@
-package io.ferry.controlplane.cli;
+package io.ferry.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 

@@ -1,13 +1,13 @@
-package io.ferry.controlplane.cli;
+package io.ferry.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ferry.controlplane.api.Users;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,18 +15,38 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.ScopeType;
 
-/** {@code ferry}: the command line of Ferry's HTTP API. */
+/**
+ * {@code ferry}: the command line of Ferry's HTTP API. Only the command group a call names is
+ * built (picocli builds a command's model by reflection, and building every group took a third of
+ * a call); {@code --help}, no command or an unknown one builds them all.
+ */
 @Command(name = "ferry", mixinStandardHelpOptions = true, version = "ferry 0.1.0",
     description = "Drives Ferry: VMs on HPC batch timeslots. Talks to a control member's HTTP API.",
-    subcommands = {FerryCli.VmCommand.class, FerryCli.SlotCommand.class, FerryCli.NodeCommand.class,
-        FerryCli.EventsCommand.class, FerryCli.AuditCommand.class, PolicyCommand.class, FerryCli.UserCommand.class,
-        FerryCli.ConfigCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:Ferry refused or failed the request", "2:bad usage", "3:Ferry cannot be reached",
         "4:missing, wrong or insufficient token", "5:not found", "6:audit verify found violations"},
     footer = {"", "Server and token come from --server/--token, FERRY_SERVER/FERRY_TOKEN, or the config file",
-        "($FERRY_CONFIG, default ~/.config/ferry/cli.json; `ferry config set` writes it)."})
+        "($FERRY_CONFIG, default ~/.config/ferry/cli.json; `ferry config set` writes it).",
+        "Shell completion: source <(ferry completion)"})
 public final class FerryCli implements Callable<Integer> {
+  /** The command groups, in the order --help lists them. */
+  static final Map<String, Supplier<Object>> GROUPS = new LinkedHashMap<>();
+
+  static {
+    GROUPS.put("vm", VmCommand::new);
+    GROUPS.put("slot", SlotCommand::new);
+    GROUPS.put("node", NodeCommand::new);
+    GROUPS.put("events", EventsCommand::new);
+    GROUPS.put("audit", AuditCommand::new);
+    GROUPS.put("policy", PolicyCommand::new);
+    GROUPS.put("user", UserCommand::new);
+    GROUPS.put("config", ConfigCommand::new);
+    GROUPS.put("completion", CompletionCommand::new);
+  }
+
+  /** The root options that take a value: what {@link #group} skips to find the command's name. */
+  private static final java.util.Set<String> VALUED = java.util.Set.of("--server", "--token", "-o", "--output");
+
   @Option(names = "--server", paramLabel = "URL", scope = ScopeType.INHERIT, description = "the API's URL (default from env or config, else http://127.0.0.1:8080)")
   String server;
 
@@ -42,7 +62,7 @@ public final class FerryCli implements Callable<Integer> {
 
   /** Runs the command line in this JVM; returns its exit code (see --help). */
   public static int run(String... args) {
-    CommandLine cli = new CommandLine(new FerryCli());
+    CommandLine cli = commandLine(group(args));
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof CliFailure f) {
         System.err.println("error: " + f.getMessage());
@@ -54,9 +74,28 @@ public final class FerryCli implements Callable<Integer> {
     return cli.execute(args);
   }
 
+  /** The command line with one group ({@code null} or an unknown name: all of them). */
+  static CommandLine commandLine(String group) {
+    CommandLine cli = new CommandLine(new FerryCli());
+    boolean all = group == null || !GROUPS.containsKey(group);
+    GROUPS.forEach((name, make) -> {
+      if (all || name.equals(group)) cli.addSubcommand(name, make.get());
+    });
+    return cli;
+  }
+
+  /** The first word of {@code args} that is not a root option or its value: the command group named, or null. */
+  static String group(String... args) {
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (VALUED.contains(a)) i++;
+      else if (!a.startsWith("-")) return a;
+    }
+    return null;
+  }
   @Override
   public Integer call() {
-    new CommandLine(this).usage(System.out);
+    commandLine(null).usage(System.out);
     return 0;
   }
 
@@ -68,6 +107,8 @@ public final class FerryCli implements Callable<Integer> {
   static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
   }
+
+  static final String WATCH = "after the list, print each row again when it changes, until interrupted";
 
   static final String[] VM_COLUMNS = {"id", "owner", "stage", "flavour", "image", "node", "timeslot", "reason"};
   static final String[] SLOT_COLUMNS = {"id", "owner", "stage", "backend", "node", "cores", "freeCores", "end", "vms"};
@@ -120,9 +161,8 @@ public final class FerryCli implements Callable<Integer> {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List your VMs (admins: all).")
-    int list() {
-      Output.print(System.out, root.output, root.api().get("/v1/vms"), VM_COLUMNS);
-      return 0;
+    int list(@Option(names = {"-w", "--watch"}, description = WATCH) boolean watch) {
+      return ListWatch.list(root, "/v1/vms", "vm", "/v1/vms/", watch, VM_COLUMNS);
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one VM.")
@@ -193,9 +233,8 @@ public final class FerryCli implements Callable<Integer> {
     @ParentCommand FerryCli root;
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List your timeslots (admins: all).")
-    int list() {
-      Output.print(System.out, root.output, root.api().get("/v1/timeslots"), SLOT_COLUMNS);
-      return 0;
+    int list(@Option(names = {"-w", "--watch"}, description = WATCH) boolean watch) {
+      return ListWatch.list(root, "/v1/timeslots", "timeslot", "/v1/timeslots/", watch, SLOT_COLUMNS);
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one timeslot.")
@@ -232,9 +271,8 @@ public final class FerryCli implements Callable<Integer> {
     @ParentCommand FerryCli root;
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the nodes agents have registered.")
-    int list() {
-      Output.print(System.out, root.output, root.api().get("/v1/nodes"), "id", "stage", "hostname", "cores", "memoryMiB", "capabilities");
-      return 0;
+    int list(@Option(names = {"-w", "--watch"}, description = WATCH) boolean watch) {
+      return ListWatch.list(root, "/v1/nodes", "node", "/v1/nodes/", watch, "id", "stage", "hostname", "cores", "memoryMiB", "capabilities");
     }
   }
 
@@ -321,7 +359,7 @@ public final class FerryCli implements Callable<Integer> {
         @Option(names = "--users-file", paramLabel = "FILE", description = "default: $FERRY_USERS_FILE or ~/.ferry/users.json") Path file) throws Exception {
       Path f = file != null ? file : Path.of(System.getenv().getOrDefault("FERRY_USERS_FILE", System.getProperty("user.home") + "/.ferry/users.json"));
       try {
-        System.out.println(Users.addUser(f, name, admin));
+        System.out.println(UsersFile.addUser(f, name, admin));
       } catch (IllegalArgumentException e) {
         throw new CliFailure(CliFailure.USAGE, e.getMessage());
       }
@@ -347,6 +385,17 @@ public final class FerryCli implements Callable<Integer> {
       System.out.println("config file: " + CliConfig.file());
       System.out.println("server: " + c.server());
       System.out.println("token: " + (c.token() == null ? "(none)" : c.token().substring(0, Math.min(6, c.token().length())) + "…"));
+      return 0;
+    }
+  }
+
+  @Command(name = "completion", mixinStandardHelpOptions = true,
+      description = {"Print a bash (or zsh, with bashcompinit) completion script for ferry's commands and options.",
+          "Use it with: source <(ferry completion), or save it under /etc/bash_completion.d/."})
+  static final class CompletionCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      System.out.print(picocli.AutoComplete.bash("ferry", commandLine(null)));
       return 0;
     }
   }

@@ -1,4 +1,4 @@
-package io.ferry.controlplane.cli;
+package io.ferry.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,7 +19,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "policy", mixinStandardHelpOptions = true,
     description = "Policy scripts: apply (a new version each time), list, show, delete, and test one here before applying it.")
 final class PolicyCommand {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
 
   @ParentCommand FerryCli root;
 
@@ -90,7 +90,7 @@ final class PolicyCommand {
       throw new CliFailure(CliFailure.USAGE, "the view does not have the view's shape: " + e.getMessage());
     }
     // the site's limits (ferry.policies in the configuration: reference.conf, or -Dconfig.file)
-    try (PolicyEngine engine = new PolicyEngine(io.ferry.controlplane.PolicyLimits.of(com.typesafe.config.ConfigFactory.load()))) {
+    try (PolicyEngine engine = new PolicyEngine(PolicyEngine.Limits.of(com.typesafe.config.ConfigFactory.load()))) {
       String name = script.getFileName().toString();
       try {
         engine.check(name, source);

@@ -2,9 +2,9 @@ package io.ferry.loadtests;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
-import io.ferry.controlplane.api.Users;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
 import io.ferry.journal.vm.Flavour;
@@ -58,7 +58,7 @@ public final class CliBenchmark implements java.util.concurrent.Callable<Integer
     Path dir = Files.createTempDirectory("ferry-bench");
     String user = "cli" + run;
     String keyspace = "ferry_bench_" + run;
-    String token = Users.addUser(dir.resolve("users.json"), user, false);
+    String token = UsersFile.addUser(dir.resolve("users.json"), user, false);
     var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))

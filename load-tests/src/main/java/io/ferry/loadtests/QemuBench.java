@@ -3,9 +3,9 @@ package io.ferry.loadtests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.api.ApiJson;
-import io.ferry.controlplane.api.Users;
 import io.ferry.journal.vm.VmEvent;
 import io.ferry.nodeagent.driver.qemu.GuestConsole;
 import java.io.BufferedReader;
@@ -53,7 +53,7 @@ final class QemuBench implements AutoCloseable {
     // a keyspace of the run's own, dropped at close (a journal of an earlier build may not be readable)
     String keyspace = keyspacePrefix + "_" + Long.toString(System.currentTimeMillis(), 36);
     Path dir = Files.createTempDirectory("ferry-qemu-bench");
-    String token = Users.addUser(dir.resolve("users.json"), "bench", false);
+    String token = UsersFile.addUser(dir.resolve("users.json"), "bench", false);
     var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))

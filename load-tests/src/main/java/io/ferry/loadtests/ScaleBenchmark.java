@@ -2,7 +2,7 @@ package io.ferry.loadtests;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import io.ferry.controlplane.api.Users;
+import io.ferry.cli.UsersFile;
 import io.ferry.journal.Tags;
 import io.ferry.journal.audit.JournalEntry;
 import io.ferry.loadtests.sim.SimHost;
@@ -90,9 +90,9 @@ public final class ScaleBenchmark implements Callable<Integer> {
     String run = UUID.randomUUID().toString().replace("-", "").substring(0, 6);
     String keyspace = "ferry_scale_" + run;
     Path dir = Files.createTempDirectory("ferry-scale");
-    String admin = Users.addUser(dir.resolve("users.json"), "bench-admin", true);
+    String admin = UsersFile.addUser(dir.resolve("users.json"), "bench-admin", true);
     Map<String, String> tokens = new LinkedHashMap<>();
-    for (int i = 1; i <= sc.users(); i++) tokens.put(String.format("user%03d", i), Users.addUser(dir.resolve("users.json"), String.format("user%03d", i), false));
+    for (int i = 1; i <= sc.users(); i++) tokens.put(String.format("user%03d", i), UsersFile.addUser(dir.resolve("users.json"), String.format("user%03d", i), false));
     BenchSupport.progress("scenario " + sc + " keyspace " + keyspace);
     ControlProcess control = ControlProcess.start(dir, keyspace, sc, controlHeap, settings);
     List<ActorSystem<SimHost.Command>> hostSystems = new ArrayList<>();

@@ -3,10 +3,10 @@ package io.ferry.loadtests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.api.ApiJson;
-import io.ferry.controlplane.api.Users;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
 import io.ferry.journal.vm.Flavour;
@@ -65,7 +65,7 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
     Path dir = Files.createTempDirectory("ferry-bench");
     String user = "bench" + run;
     String keyspace = "ferry_bench_" + run; // the run's own, dropped at the end
-    String token = Users.addUser(dir.resolve("users.json"), user, false);
+    String token = UsersFile.addUser(dir.resolve("users.json"), user, false);
     var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))

@@ -44,6 +44,17 @@ public final class PolicyEngine implements AutoCloseable {
    */
   public record Limits(long statements, Duration time, long allocation) {
     public static final Limits DEFAULT = new Limits(1_000_000, Duration.ofSeconds(2), 64L << 20);
+
+    /**
+     * The site's limits, from {@code ferry.policies} (this module's reference.conf, overridden by the
+     * site's configuration): the keeper's runs, the check when a policy is applied and {@code ferry
+     * policy test} all read them here, so that a script accepted at apply time is judged by the
+     * limits it will run under.
+     */
+    public static Limits of(com.typesafe.config.Config config) {
+      com.typesafe.config.Config p = config.getConfig("ferry.policies");
+      return new Limits(p.getLong("statement-limit"), p.getDuration("time-limit"), p.getBytes("allocation-limit"));
+    }
   }
 
   /** What an invocation came to. */

@@ -1,6 +1,7 @@
 package io.ferry.controlplane.api;
 
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.ferry.cli.UsersFile;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,14 +37,14 @@ abstract class ApiSupport extends AllDirectives {
   }
 
   /** Runs {@code inner} for the user whose bearer token the request carries; 401 otherwise. */
-  Route authenticated(Function<Users.User, Route> inner) {
+  Route authenticated(Function<UsersFile.User, Route> inner) {
     return optionalHeaderValueByName("Authorization", header -> {
       if (header.isEmpty()) {
         return complete(problem(401, "unauthorized", "no bearer token: send 'Authorization: Bearer <token>'"
             + " (bin/ferry reads it from --token, FERRY_TOKEN or its config file)"));
       }
       String h = header.get();
-      Optional<Users.User> user = h.regionMatches(true, 0, "Bearer ", 0, 7) ? users.authenticate(h.substring(7).trim()) : Optional.empty();
+      Optional<UsersFile.User> user = h.regionMatches(true, 0, "Bearer ", 0, 7) ? users.authenticate(h.substring(7).trim()) : Optional.empty();
       if (user.isEmpty()) {
         return complete(problem(401, "unauthorized", "the bearer token is not valid: ask your Ferry admin for one (bin/ferry user add)"));
       }

@@ -1,5 +1,6 @@
 package io.ferry.controlplane.api;
 
+import io.ferry.cli.UsersFile;
 import io.ferry.journal.audit.JournalEntry;
 import io.ferry.journal.audit.Replay;
 import io.ferry.journal.audit.TimelineStep;
@@ -44,7 +45,7 @@ final class AuditApi extends ApiSupport {
     this.grace = grace;
   }
 
-  Route route(Users.User user) {
+  Route route(UsersFile.User user) {
     return pathPrefix("audit", () -> concat(
         path(PathMatchers.segment("vms").slash(PathMatchers.segment()), given -> vmTimeline(user, VmIds.qualified(user, given))),
         path(PathMatchers.segment("timeslots").slash(PathMatchers.segment()), id -> get(() -> parameterOptional("at", at ->
@@ -62,7 +63,7 @@ final class AuditApi extends ApiSupport {
         }))));
   }
 
-  private Route vmTimeline(Users.User user, String id) {
+  private Route vmTimeline(UsersFile.User user, String id) {
     return get(() -> parameterOptional("at", at ->
         respond(safely(() -> entries("Vm|" + id)).thenApply(entries -> {
           Instant when = time(at);

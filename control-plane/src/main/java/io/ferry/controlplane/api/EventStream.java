@@ -1,6 +1,7 @@
 package io.ferry.controlplane.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.entity.Timeslot;
 import io.ferry.controlplane.entity.Vm;
@@ -77,7 +78,7 @@ public final class EventStream {
    *
    * @throws IllegalArgumentException if {@code since} is not an offset this stream gave out
    */
-  public Source<Envelope, NotUsed> subscribe(Users.User user, Filter filter, String since) {
+  public Source<Envelope, NotUsed> subscribe(UsersFile.User user, Filter filter, String since) {
     Map<String, String> start = decode(since);
     Instant subscribed = Instant.now();
     Set<String> types = filter.entityTypes() == null || filter.entityTypes().isEmpty() ? Tags.ALL : filter.entityTypes();

@@ -1,5 +1,6 @@
 package io.ferry.controlplane.api;
 
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.Entities;
 import io.ferry.journal.Tags;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ public final class HttpApi extends ApiSupport {
     this.audit = new AuditApi(system, users, askTimeout, auditGrace);
     // the limits the keeper runs policies under, so that the check when one is applied is the same
     io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(
-        io.ferry.controlplane.PolicyLimits.of(system.settings().config()));
+        io.ferry.policies.PolicyEngine.Limits.of(system.settings().config()));
     system.getWhenTerminated().thenRun(engine::close);
     this.policies = new PolicyApi(users, entities, catalog, askTimeout, engine);
     this.events = new EventStream(system, catalog, entities, metrics.subscribers());
@@ -119,7 +120,7 @@ public final class HttpApi extends ApiSupport {
         "/metrics holds every user's figures: it needs an admin's token (or ferry.metrics.public = on, which drops the per-owner series)")));
   }
 
-  private Route eventRoute(Users.User user) {
+  private Route eventRoute(UsersFile.User user) {
     return parameterOptional("since", since -> parameterOptional("type", type -> parameterOptional("id", id ->
         parameterOptional("event", event -> parameterOptional("format", format -> parameterOptional("heartbeat", beat ->
         optionalHeaderValueByName("Accept", acceptHeader -> {

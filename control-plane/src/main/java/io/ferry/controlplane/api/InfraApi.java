@@ -1,5 +1,6 @@
 package io.ferry.controlplane.api;
 
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.entity.Node;
 import io.ferry.controlplane.entity.Timeslot;
@@ -32,7 +33,7 @@ final class InfraApi extends ApiSupport {
     this.defaultBackend = defaultBackend;
   }
 
-  Route route(Users.User user) {
+  Route route(UsersFile.User user) {
     return concat(
         pathPrefix("timeslots", () -> concat(
             pathEnd(() -> concat(
@@ -53,7 +54,7 @@ final class InfraApi extends ApiSupport {
             })))))));
   }
 
-  private CompletionStage<HttpResponse> request(Users.User user, RequestTimeslot body) {
+  private CompletionStage<HttpResponse> request(UsersFile.User user, RequestTimeslot body) {
     if (body.cores() == null || body.memoryMiB() == null || body.walltime() == null) {
       throw ApiError.badRequest("a timeslot needs 'cores', 'memoryMiB' and 'walltime' (for example \"PT30M\" or \"30\" minutes)");
     }
@@ -78,7 +79,7 @@ final class InfraApi extends ApiSupport {
         });
   }
 
-  private CompletionStage<TimeslotState> owned(Users.User user, String id) {
+  private CompletionStage<TimeslotState> owned(UsersFile.User user, String id) {
     return entities.timeslot(id, Timeslot.GetTimeslot::new).thenApply(s -> {
       if (s instanceof TimeslotState.Empty || (!user.admin() && !user.name().equals(s.facts().owner()))) {
         throw ApiError.notFound("timeslot " + id + " not found");

@@ -1,5 +1,6 @@
 package io.ferry.controlplane.api;
 
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.entity.Policy;
 import io.ferry.journal.policy.PolicyState;
@@ -44,7 +45,7 @@ final class PolicyApi extends ApiSupport {
     return new PolicyView(f.policyId(), f.owner(), f.name(), f.version(), f.scope(), s.stage(), withSource ? f.source() : null);
   }
 
-  Route route(Users.User user) {
+  Route route(UsersFile.User user) {
     return pathPrefix("policies", () -> concat(
         pathEnd(() -> get(() -> complete(json(200, catalog.policies(user.admin() ? null : user.name()).stream()
             .filter(s -> s instanceof PolicyState.Active).map(s -> view(s, false))
@@ -60,7 +61,7 @@ final class PolicyApi extends ApiSupport {
         }))));
   }
 
-  private CompletionStage<org.apache.pekko.http.javadsl.model.HttpResponse> apply(Users.User user, String owner, String name,
+  private CompletionStage<org.apache.pekko.http.javadsl.model.HttpResponse> apply(UsersFile.User user, String owner, String name,
       ApplyPolicy body) {
     if (!name.matches(NAME)) throw ApiError.badRequest("policy name '" + name + "' must be lower-case letters, digits and '-'");
     if (body.source() == null || body.source().isBlank()) throw ApiError.badRequest("a policy needs its 'source' (JavaScript)");

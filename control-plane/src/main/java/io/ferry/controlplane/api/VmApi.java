@@ -1,5 +1,6 @@
 package io.ferry.controlplane.api;
 
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.entity.Timeslot;
 import io.ferry.controlplane.entity.Vm;
@@ -66,7 +67,7 @@ final class VmApi extends ApiSupport {
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
   }
 
-  Route route(Users.User user) {
+  Route route(UsersFile.User user) {
     return pathPrefix("vms", () -> concat(
         pathEnd(() -> concat(
             get(() -> complete(json(200, catalog.vms(user.admin() ? null : user.name()).stream().map(Views::vm)
@@ -75,7 +76,7 @@ final class VmApi extends ApiSupport {
         pathPrefix(PathMatchers.segment(), given -> vm(user, VmIds.qualified(user, given)))));
   }
 
-  private Route vm(Users.User user, String id) {
+  private Route vm(UsersFile.User user, String id) {
     return concat(
             pathEnd(() -> concat(
                 get(() -> respond(owned(user, id).thenApply(s -> json(200, Views.vm(s))))),
@@ -101,7 +102,7 @@ final class VmApi extends ApiSupport {
                 .thenApply(s -> json(202, Views.vm(s)))))));
   }
 
-  private CompletionStage<HttpResponse> create(Users.User user, CreateVm body) {
+  private CompletionStage<HttpResponse> create(UsersFile.User user, CreateVm body) {
     if (body.flavour() == null || body.image() == null) {
       throw ApiError.badRequest("a VM needs 'flavour' and 'image'");
     }
@@ -134,7 +135,7 @@ final class VmApi extends ApiSupport {
     });
   }
 
-  private Route migrate(Users.User user, String id, Migrate body, boolean watch) {
+  private Route migrate(UsersFile.User user, String id, Migrate body, boolean watch) {
     if (body.timeslot() == null) return complete(problem(400, "bad request", "a migration needs the target 'timeslot'"));
     MigrationSettings d = MigrationSettings.DEFAULT;
     MigrationSettings settings = new MigrationSettings(
@@ -163,7 +164,7 @@ final class VmApi extends ApiSupport {
    * streams it, from whichever control member is asked (the source agent publishes its progress on
    * the cluster's {@link io.ferry.nodeagent.agent.ProgressTopic}). 409 if none is in flight.
    */
-  private Route progress(Users.User user, String id) {
+  private Route progress(UsersFile.User user, String id) {
     var topic = io.ferry.nodeagent.agent.ProgressTopic.of(system);
     CompletionStage<VmState> migrating = owned(user, id).thenApply(s -> {
       if (!(s instanceof VmState.Migrating)) {
@@ -252,7 +253,7 @@ final class VmApi extends ApiSupport {
   }
 
   /** The VM, if it exists and the user may see it; a 404 either way otherwise (no existence leak). */
-  private CompletionStage<VmState> owned(Users.User user, String id) {
+  private CompletionStage<VmState> owned(UsersFile.User user, String id) {
     return entities.vm(id, Vm.GetVm::new).thenApply(s -> {
       boolean exists = !(s instanceof VmState.Empty) && !(s instanceof VmState.Deleted);
       if (!exists || (!user.admin() && !user.name().equals(s.facts().spec().owner()))) {
@@ -268,7 +269,7 @@ final class VmApi extends ApiSupport {
    * VM that did not answer in time may have taken the room: it keeps it (the VM frees it when the
    * step ends without using it).
    */
-  private CompletionStage<VmState> placed(Users.User user, String timeslotId, VmState vm,
+  private CompletionStage<VmState> placed(UsersFile.User user, String timeslotId, VmState vm,
       java.util.function.Function<Placement, CompletionStage<VmState>> use) {
     return reserve(user, timeslotId, vm).thenCompose(p -> use.apply(p).handle((s, error) -> {
       if (error == null) return CompletableFuture.completedFuture(s);
@@ -282,7 +283,7 @@ final class VmApi extends ApiSupport {
   }
 
   /** Reserves room for the VM on one of the user's active timeslots and returns where it goes. */
-  private CompletionStage<Placement> reserve(Users.User user, String timeslotId, VmState vm) {
+  private CompletionStage<Placement> reserve(UsersFile.User user, String timeslotId, VmState vm) {
     if (timeslotId == null) return CompletableFuture.failedFuture(ApiError.badRequest("name the target 'timeslot'"));
     return entities.timeslot(timeslotId, Timeslot.GetTimeslot::new).thenCompose(slot -> {
       if (slot instanceof TimeslotState.Empty || (!user.admin() && !user.name().equals(slot.facts().owner()))) {

@@ -1,5 +1,6 @@
 package io.ferry.controlplane.api;
 
+import io.ferry.cli.UsersFile;
 /**
  * VM ids are per user: a VM's id is {@code <owner>.<name>}, the name given at create (or made up
  * by Ferry), so two users may both have a VM named {@code web} and neither can learn of the
@@ -18,7 +19,7 @@ public final class VmIds {
   }
 
   /** The id a request means: {@code owner.name} as given, or a bare name of the caller's own. */
-  static String qualified(Users.User user, String idOrName) {
+  static String qualified(UsersFile.User user, String idOrName) {
     return idOrName.indexOf('.') >= 0 ? idOrName : of(user.name(), idOrName);
   }
 }

@@ -94,7 +94,7 @@ public final class Evacuation {
       throw new IllegalArgumentException("ferry.timeslots.lost-restart is \"" + restart + "\"; use cold-boot or last-image");
     }
     this.restartFromImage = restart.equals("last-image");
-    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(io.ferry.controlplane.PolicyLimits.of(config));
+    io.ferry.policies.PolicyEngine engine = new io.ferry.policies.PolicyEngine(io.ferry.policies.PolicyEngine.Limits.of(config));
     this.policies = new PolicyRunner(catalog, entities, engine, this::applyPolicyAction, policyRuns);
     this.defaultBackend = config.getString("ferry.api.default-backend");
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.entity.Timeslot;
@@ -44,9 +45,9 @@ final class ApiHarness implements AutoCloseable {
   ApiHarness(String keyspace) throws IOException {
     dir = Files.createTempDirectory("ferry-api");
     Path users = dir.resolve("users.json");
-    aliceToken = Users.addUser(users, alice, false);
-    bobToken = Users.addUser(users, bob, false);
-    adminToken = Users.addUser(users, "admin" + run, true);
+    aliceToken = UsersFile.addUser(users, alice, false);
+    bobToken = UsersFile.addUser(users, bob, false);
+    adminToken = UsersFile.addUser(users, "admin" + run, true);
     Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))

@@ -3,6 +3,7 @@ package io.ferry.controlplane.api;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferry.journal.Cause;
@@ -60,10 +61,11 @@ class CliIT {
   }
 
   private ProcessBuilder cli(String token, String... args) throws IOException {
-    Path module = Path.of("target").toAbsolutePath();
-    String classpath = module.resolve("classes") + ":" + Files.readString(module.resolve("runtime-classpath.txt")).trim();
+    // the cli module's jar on its own class path, as bin/ferry runs it: no server classes at hand
+    Path module = Path.of("..", "cli", "target").toAbsolutePath().normalize();
+    String classpath = module.resolve("ferry-cli.jar") + ":" + Files.readString(module.resolve("runtime-classpath.txt")).trim();
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-cp", classpath, "io.ferry.controlplane.cli.FerryCli"));
+        "-XX:TieredStopAtLevel=1", "-cp", classpath, "io.ferry.cli.FerryCli"));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> env = pb.environment();
@@ -96,6 +98,19 @@ class CliIT {
     assertTrue(list.out().contains(id), list.out());
     Run json = run(api.aliceToken, "-o", "json", "vm", "show", id);
     assertEquals("Requested", ApiJson.MAPPER.readTree(json.out()).path("stage").asText(), json.out());
+    // --watch: the list, then each row again as it changes; another user's watch shows none of it
+    Path watched = api.dir.resolve("watch.out");
+    Process watch = cli(api.aliceToken, "vm", "list", "--watch").redirectOutput(watched.toFile()).start();
+    background.add(watch);
+    Path bobWatched = api.dir.resolve("bob-watch.out");
+    Process bobWatch = cli(api.bobToken, "vm", "list", "--watch").redirectOutput(bobWatched.toFile()).start();
+    background.add(bobWatch);
+    TestProbe<Object> watching = TestProbe.create(api.control);
+    watching.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+      assertTrue(Files.readString(watched).contains("Requested") && Files.readString(bobWatched).startsWith("ID"),
+          "watching so far: " + read(watched) + " / bob's: " + read(bobWatched));
+      return null;
+    });
 
     Path followed = api.dir.resolve("follow.out");
     Process follow = cli(api.aliceToken, "events", "--follow", "--type", "vm", "--id", id).redirectOutput(followed.toFile()).start();
@@ -111,6 +126,19 @@ class CliIT {
       return null;
     });
     follow.destroy();
+    String row = api.alice + "." + id + " "; // the list shows a VM's full id, owner.name
+    watching.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(300), () -> {
+      List<String> lines = Files.readAllLines(watched);
+      assertTrue(lines.get(0).startsWith("ID"), "a header first: " + lines);
+      assertTrue(lines.stream().anyMatch(l -> l.startsWith(row) && l.contains("Requested")), "the listed row: " + lines);
+      assertTrue(lines.stream().anyMatch(l -> l.startsWith(row) && l.contains("Stopped")), "the row again once stopped: " + lines);
+      assertEquals(1, lines.stream().filter(l -> l.startsWith(row) && l.contains("Stopped")).count(), "printed once: " + lines);
+      return null;
+    });
+    assertTrue(watch.isAlive(), "a watch goes on until interrupted");
+    watch.destroy();
+    bobWatch.destroy();
+    assertFalse(read(bobWatched).contains(id), "bob's watch shows none of alice's VMs: " + read(bobWatched));
 
     Run events = run(api.aliceToken, "events", "--type", "vm");
     assertEquals(0, events.exit(), events.err());

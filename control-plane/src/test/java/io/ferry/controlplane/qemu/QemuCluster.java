@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.ferry.cli.UsersFile;
 import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.entity.Node;
@@ -65,8 +66,8 @@ final class QemuCluster implements AutoCloseable {
   QemuCluster() throws IOException {
     TestImages.dir();
     root = Files.createTempDirectory(Path.of("/tmp"), "fe");
-    userToken = io.ferry.controlplane.api.Users.addUser(root.resolve("users.json"), "alice", false);
-    adminToken = io.ferry.controlplane.api.Users.addUser(root.resolve("users.json"), "admin", true);
+    userToken = UsersFile.addUser(root.resolve("users.json"), "alice", false);
+    adminToken = UsersFile.addUser(root.resolve("users.json"), "admin", true);
     Config overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
         .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(KEYSPACE))
         .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))

@@ -224,7 +224,7 @@ class VmOnQemuIT {
 
       // and back, watched with the CLI through the other member
       cluster.entities.vm(vm, r -> new Vm.MigrateVm(on(a), slow, null, Cause.user("alice"), r)).toCompletableFuture().join();
-      assertEquals(0, io.ferry.controlplane.cli.FerryCli.run("--server", url, "--token", cluster.userToken, "vm", "watch", vm),
+      assertEquals(0, io.ferry.cli.FerryCli.run("--server", url, "--token", cluster.userToken, "vm", "watch", vm),
           "ferry vm watch exits 0 once the migration succeeded");
       cluster.awaitVm(vm, runningOn(a));
       QemuCluster.assertContinued(moved, cluster.handle(a, vm));

@@ -1,7 +1,7 @@
 package io.ferry.loadtests.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ferry.controlplane.api.Users;
+import io.ferry.cli.UsersFile;
 import io.ferry.loadtests.BenchSupport;
 import io.ferry.loadtests.BenchSupport.Api.Answer;
 import io.ferry.nodeagent.driver.qemu.GuestConsole;
@@ -70,8 +70,8 @@ final class Rig implements AutoCloseable {
     Path cpFile = target.resolve("runtime-classpath.txt");
     if (!Files.exists(cpFile)) throw new IllegalStateException(cpFile + " is missing: build Ferry first (ops/build.sh)");
     String classpath = target.resolve("classes") + ":" + Files.readString(cpFile).trim();
-    String token = Users.addUser(dir.resolve("users.json"), OWNER, false);
-    String adminToken = Users.addUser(dir.resolve("users.json"), "chaos-admin", true);
+    String token = UsersFile.addUser(dir.resolve("users.json"), OWNER, false);
+    String adminToken = UsersFile.addUser(dir.resolve("users.json"), "chaos-admin", true);
     ChaosNet net = ChaosNet.create(nodes);
     java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
     Members members = new Members(dir, settings, classpath, memberCount);
