@@ -1,18 +1,12 @@
 package io.ferry.loadtests;
 
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
-import io.ferry.cli.UsersFile;
-import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.entity.Vm;
 import io.ferry.journal.Cause;
 import io.ferry.journal.vm.Flavour;
 import io.ferry.journal.vm.VmMode;
 import io.ferry.journal.vm.VmSpec;
-import io.ferry.journal.vm.VmState;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,9 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,20 +46,11 @@ public final class CliBenchmark implements java.util.concurrent.Callable<Integer
 
   @Override
   public Integer call() throws Exception {
-    String run = UUID.randomUUID().toString().substring(0, 6);
-    Path dir = Files.createTempDirectory("ferry-bench");
-    String user = "cli" + run;
-    String keyspace = "ferry_bench_" + run;
-    String token = UsersFile.addUser(dir.resolve("users.json"), user, false);
-    var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
-        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
-        .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
-        .withValue("ferry.timeslots.enabled", ConfigValueFactory.fromAnyRef(false))
-        .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(dir.resolve("users.json").toString()));
-    ActorSystem<Void> system = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
-    try {
-      String url = "http:/" + ControlPlane.api(system).toCompletableFuture().join().localAddress();
-      Entities entities = new Entities(system, Duration.ofSeconds(20));
+    try (BenchControl control = new BenchControl("cli", Map.of("ferry.timeslots.enabled", false))) {
+      String user = control.user;
+      String token = control.token;
+      String url = control.url;
+      Entities entities = control.entities;
       for (int i = 0; i < vms; i++) {
         String id = user + ".list-" + i;
         entities.vm(id, r -> new Vm.CreateVm(new VmSpec(user, Flavour.TINY, "tiny", VmMode.DYNAMIC), Cause.user(user), r))
@@ -107,10 +90,6 @@ public final class CliBenchmark implements java.util.concurrent.Callable<Integer
           BenchSupport.percentile(f, 50), mean(f), f.get(f.size() - 1), BenchSupport.percentile(b, 50), mean(b),
           BenchSupport.percentile(f, 50) / Math.max(1e-9, BenchSupport.percentile(b, 50)), calls);
       return 0;
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      Cql.dropKeyspaces(keyspace);
     }
   }
 

@@ -1,10 +1,6 @@
 package io.ferry.loadtests;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
-import io.ferry.cli.UsersFile;
-import io.ferry.controlplane.ControlPlane;
 import io.ferry.controlplane.Entities;
 import io.ferry.controlplane.api.ApiJson;
 import io.ferry.controlplane.entity.Vm;
@@ -21,14 +17,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -61,19 +55,13 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
 
   @Override
   public Integer call() throws Exception {
-    String run = UUID.randomUUID().toString().substring(0, 6);
-    Path dir = Files.createTempDirectory("ferry-bench");
-    String user = "bench" + run;
-    String keyspace = "ferry_bench_" + run; // the run's own, dropped at the end
-    String token = UsersFile.addUser(dir.resolve("users.json"), user, false);
-    var overrides = ControlPlane.overrides("127.0.0.1", 0, List.of())
-        .withValue("ferry.cassandra.keyspace", ConfigValueFactory.fromAnyRef(keyspace))
-        .withValue("ferry.api.port", ConfigValueFactory.fromAnyRef(0))
-        .withValue("ferry.api.users-file", ConfigValueFactory.fromAnyRef(dir.resolve("users.json").toString()));
-    ActorSystem<Void> system = ControlPlane.start(ControlPlane.config(overrides.withFallback(ConfigFactory.empty())));
-    try {
-      String url = "http:/" + ControlPlane.api(system).toCompletableFuture().join().localAddress();
-      Entities entities = new Entities(system, Duration.ofSeconds(20));
+    try (BenchControl control = new BenchControl("bench", Map.of())) {
+      String run = control.run;
+      String user = control.user;
+      String token = control.token;
+      String url = control.url;
+      Entities entities = control.entities;
+      ActorSystem<Void> system = control.system;
       Map<String, Long> persisted = new ConcurrentHashMap<>();
       List<Double> lags = Collections.synchronizedList(new ArrayList<>());
       CountDownLatch subscribed = new CountDownLatch(1);
@@ -116,10 +104,6 @@ public final class StreamLagBenchmark implements java.util.concurrent.Callable<I
       System.out.printf("stream_lag_p50_ms=%.1f stream_lag_p99_ms=%.1f stream_lag_max_ms=%.1f events=%d received=%d%n",
           BenchSupport.percentile(sorted, 50), BenchSupport.percentile(sorted, 99), (Double) result.get("max_ms"), events, sorted.size());
       return complete ? 0 : 1;
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
-      Cql.dropKeyspaces(keyspace);
     }
   }
 

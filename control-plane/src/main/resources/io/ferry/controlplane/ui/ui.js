@@ -204,15 +204,25 @@
   function schedule() {
     if (pending) return;
     pending = true;
-    setTimeout(() => requestAnimationFrame(() => { pending = false; last = Date.now(); render(); }),
+    setTimeout(() => requestAnimationFrame(() => { pending = false; last = Date.now(); timed(render); }),
       Math.max(0, RENDER_EVERY - (Date.now() - last)));
+  }
+
+  // how long drawing takes (window.ferryUi.stats: the last and the longest render, in ms)
+  const drawing = { renders: 0, lastMs: 0, maxMs: 0 };
+  function timed(draw) {
+    const t = performance.now();
+    draw();
+    drawing.lastMs = performance.now() - t;
+    drawing.maxMs = Math.max(drawing.maxMs, drawing.lastMs);
+    drawing.renders++;
   }
 
   function rows() {
     const names = new Set(state.nodes.keys());
     for (const s of state.slots.values()) if (s.node) names.add(s.node);
     for (const v of state.vms.values()) for (const g of v.segments) if (g.node) names.add(g.node);
-    return [...names].sort();
+    return [...names].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })); // node-2 before node-10
   }
 
   function render() {
@@ -230,7 +240,8 @@
     const visible = (from, to) => to >= t0 && from <= t1;
     const width = Math.max(700, $('chart').clientWidth - 2);
     const x = (t) => LABEL + (Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0) * (width - LABEL - 10);
-    const y = (node) => 24 + nodes.indexOf(node) * ROW;
+    const row = new Map(nodes.map((node, i) => [node, i])); // a node's row, without a search per item
+    const y = (node) => 24 + row.get(node) * ROW;
     const out = [];
     out.push(`<line class="axis" x1="${LABEL}" y1="20" x2="${width - 10}" y2="20"/>`);
     const step = niceStep((t1 - t0) / 8);
@@ -244,7 +255,7 @@
       if (n && n.stage) out.push(`<text x="8" y="${24 + i * ROW + 34}">${esc(n.stage)}</text>`);
     });
     for (const s of state.slots.values()) {
-      if (!s.node || nodes.indexOf(s.node) < 0) continue;
+      if (!s.node || !row.has(s.node)) continue;
       const from = ms(s.start), to = ms(s.ended) || ms(s.end) || now;
       if (!visible(from, to)) continue;
       const cls = 'slot-' + s.stage;
@@ -252,17 +263,25 @@
         + ` width="${Math.max(2, x(to) - x(from))}" height="${ROW - 6}" rx="3"><title>timeslot ${esc(s.id)} (${esc(s.stage)})`
         + ` ${esc(s.start)} – ${esc(s.end)}</title></rect>`);
     }
+    const labelEnd = new Map(); // per row: where its last VM label ends
+    const labels = []; // drawn after every segment, so that no later segment covers one
     for (const v of state.vms.values()) {
       const name = v.id.includes('.') && !state.admin ? v.id.slice(v.id.indexOf('.') + 1) : v.id;
       for (const g of v.segments) {
-        if (!g.node || nodes.indexOf(g.node) < 0) continue;
+        if (!g.node || !row.has(g.node)) continue;
         const from = ms(g.from), to = g.to ? ms(g.to) : now;
         if (!visible(from, to)) continue;
         const w = Math.max(3, x(to) - x(from));
         out.push(`<rect class="vm" data-vm="${esc(v.id)}" data-node="${esc(g.node)}" data-open="${g.to ? 'no' : 'yes'}" x="${x(from)}"`
           + ` y="${y(g.node) + 14}" width="${w}" height="${ROW - 28}" rx="2"><title>VM ${esc(v.id)} on ${esc(g.node)}`
           + ` from ${esc(g.from)}${g.to ? ' to ' + esc(g.to) : ' (now ' + esc(v.stage) + ')'}</title></rect>`);
-        if (w > name.length * 6 + 8) out.push(`<text class="vm-label" x="${x(from) + 4}" y="${y(g.node) + ROW / 2 + 4}">${esc(name)}</text>`);
+        // a label where it fits in its segment and does not run into the row's previous label
+        // (many VMs on one node overlap in its row: their names would pile up unreadably)
+        const lx = x(from) + 4, lw = name.length * 6;
+        if (w > lw + 8 && lx >= (labelEnd.get(g.node) || 0)) {
+          labels.push(`<text class="vm-label" x="${lx}" y="${y(g.node) + ROW / 2 + 4}">${esc(name)}</text>`);
+          labelEnd.set(g.node, lx + lw + 8);
+        }
         if (!g.to && v.stage === 'Migrating') {
           out.push(`<text class="progress" data-progress-vm="${esc(v.id)}" x="${x(to) + 4}" y="${y(g.node) + ROW / 2 + 4}">`
             + `→ ${esc(v.target)}${v.progress != null ? ' ' + v.progress + '%' : ''}</text>`);
@@ -272,18 +291,19 @@
         if (!visible(ms(m.t), ms(m.t))) continue;
         const mx = x(ms(m.t));
         if (m.kind === 'migration' || m.kind === 'migration-failed') {
-          if (nodes.indexOf(m.from) < 0 || nodes.indexOf(m.to) < 0) continue;
+          if (!row.has(m.from) || !row.has(m.to)) continue;
           const what = m.kind === 'migration'
             ? `migrated ${m.from} → ${m.to}, downtime ${m.downtimeMs >= 0 ? m.downtimeMs + ' ms' : 'not reported'}, total ${m.totalMs} ms`
             : `migration ${m.from} → ${m.to} failed: ${m.reason}`;
           out.push(`<line class="mark mark-${m.kind}" data-mark="${m.kind}" data-vm="${esc(v.id)}" data-from="${esc(m.from)}" data-to="${esc(m.to)}"`
             + ` x1="${mx}" y1="${y(m.from) + ROW / 2}" x2="${mx}" y2="${y(m.to) + ROW / 2}"><title>${esc(v.id)} ${esc(what)} at ${esc(m.t)}</title></line>`);
-        } else if (m.node && nodes.indexOf(m.node) >= 0) {
+        } else if (m.node && row.has(m.node)) {
           out.push(`<circle class="mark mark-${m.kind}" data-mark="${m.kind}" data-vm="${esc(v.id)}" cx="${mx}" cy="${y(m.node) + ROW / 2}" r="5">`
             + `<title>${esc(v.id)} ${m.kind === 'suspend' ? 'suspended to disk' : m.kind === 'resume' ? 'resumed' : 'lost'} at ${esc(m.t)}</title></circle>`);
         }
       }
     }
+    out.push(...labels);
     out.push(`<line class="now" x1="${x(now)}" y1="20" x2="${x(now)}" y2="${24 + nodes.length * ROW}"/>`);
     svg.setAttribute('width', width);
     svg.setAttribute('height', 30 + nodes.length * ROW);
@@ -330,7 +350,8 @@
   // for tests and the curious: what the page has folded, and a way to drop the connection
   window.ferryUi = {
     stats: () => ({ events: state.events, duplicates: state.duplicates, reconnects: state.reconnects,
-      vms: state.vms.size, timeslots: state.slots.size, offset: state.offset }),
+      vms: state.vms.size, timeslots: state.slots.size, offset: state.offset,
+      renders: drawing.renders, renderMs: drawing.lastMs, renderMaxMs: drawing.maxMs }),
     reconnect: () => { if (state.abort) state.abort.abort(); },
   };
 
